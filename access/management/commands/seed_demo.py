@@ -1,0 +1,21 @@
+"""Load the demo data (safe to run twice) and print one login per role."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import translation
+
+from access import demo as access_demo
+from federations import demo as federations_demo
+
+
+class Command(BaseCommand):
+    help = "Load demo regions, organizations and one login per role (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            places = federations_demo.load()
+            logins = access_demo.load(places)
+        with translation.override("zh-hans"):
+            self.stdout.write("演示账号 / demo logins (password: %s)" % access_demo.DEMO_PASSWORD)
+            for role, username, scope in logins:
+                self.stdout.write(f"  {str(role):<12} {username:<16} {scope}")

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = _("Audit")
+
+    def ready(self):
+        from . import context
+
+        context.install_command_identity()
+        context.install_celery_identity()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite on PostgreSQL and Redis. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/services.sh
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fundmgr}"
+export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
+export DJANGO_SETTINGS_MODULE=config.settings.test
+.venv/bin/python manage.py makemigrations --check --dry-run -v0 \
+  || { echo "Models and migrations differ: run makemigrations" >&2; exit 1; }
+exec .venv/bin/python -m pytest "$@"

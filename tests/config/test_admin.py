@@ -1,0 +1,38 @@
+"""The admin speaks Chinese, shows history, and never reverts."""
+
+from django.test import Client
+
+
+def test_admin_login_is_chinese():
+    html = Client().get("/admin/login/").content.decode()
+    assert "社区社会组织资金管理系统" in html
+    assert "用户名" in html
+
+
+def test_admin_login_in_english_on_request():
+    html = Client().get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Community organization fund manager" in html
+
+
+def test_history_view_without_revert(users, regions):
+    client = Client()
+    client.force_login(users["admin"])
+    region = regions["town_a"]
+    response = client.get(f"/admin/federations/region/{region.pk}/history/")
+    assert response.status_code == 200
+    record = region.history.first()
+    url = f"/admin/federations/region/{region.pk}/history/{record.history_id}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "恢复" not in page.content.decode()  # no revert button
+    revert = client.post(url, {"code": region.code, "name": "reverted", "level": "township"})
+    assert revert.status_code == 403
+    region.refresh_from_db()
+    assert region.name != "reverted"
+
+
+def test_users_cannot_be_deleted_in_admin(users):
+    client = Client()
+    client.force_login(users["admin"])
+    response = client.get(f"/admin/access/user/{users['nobody'].pk}/delete/")
+    assert response.status_code == 403

@@ -1,0 +1,47 @@
+"""Production settings refuse to start without secrets and pass check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    base.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_manage("check", ALLOWED_HOSTS="fund.example.cn")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run_manage("check", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_check_deploy_reports_nothing():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="k9$Fq2!vLz@8wXr#Tn5^pYb&Hc7*Jd3(Me6)Ga1_Ru4+Sx0=Qo-Ni%Wl;Bt:Ek",
+        ALLOWED_HOSTS="fund.example.cn",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_defaults_are_chinese_and_shanghai(settings):
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert "en" in dict(settings.LANGUAGES)

@@ -1,0 +1,94 @@
+"""Shared fixtures. The suite runs on PostgreSQL and Redis and fails when either is missing."""
+
+import os
+import socket
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import make_region_tree, make_user
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run slow, deeper tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="deeper run: pass --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionstart(session):
+    from django.conf import settings
+
+    if os.environ.get("ALLOW_NON_POSTGRES_TESTS") == "1":
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"The tests run on PostgreSQL; DATABASE_URL gives {engine}", returncode=3)
+    redis_url = settings.REDIS_URL
+    if not redis_url:
+        pytest.exit("The tests run with Redis; set REDIS_URL", returncode=3)
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"Redis at {redis_url} is not reachable: {exc}", returncode=3)
+    host = settings.DATABASES["default"].get("HOST") or "127.0.0.1"
+    port = int(settings.DATABASES["default"].get("PORT") or 5432)
+    with socket.socket() as s:
+        s.settimeout(2)
+        if s.connect_ex((host, port)) != 0:
+            pytest.exit(f"PostgreSQL at {host}:{port} is not reachable", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def regions(db):
+    return make_region_tree()
+
+
+@pytest.fixture
+def users(regions):
+    """One user per role, scoped inside the `regions` tree."""
+    from access.models import Role
+
+    return {
+        "admin": make_user("admin1", Role.ADMINISTRATOR),
+        "finance_county": make_user("fin_county", Role.FINANCE_OFFICER, region=regions["county"]),
+        "finance_town": make_user("fin_town", Role.FINANCE_OFFICER, region=regions["town_a"]),
+        "federation_staff": make_user(
+            "fed_staff", Role.FEDERATION_STAFF, federation=regions["federation_a"]
+        ),
+        "org_rep": make_user("org_rep", Role.ORGANIZATION_REP, organization=regions["org_a"]),
+        "auditor": make_user("auditor_city", Role.AUDITOR, region=regions["city"]),
+        "auditor_town_b": make_user("auditor_b", Role.AUDITOR, region=regions["town_b"]),
+        "nobody": make_user("nobody", None),
+    }
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    def _client(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return _client
