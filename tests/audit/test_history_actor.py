@@ -51,6 +51,7 @@ def test_request_user_is_recorded(regions, users):
             "level": "community",
             "parent": community.parent_id,
             "area_type": "urban",
+            "change_reason": "名称按民政局批复更正",
         },
     )
     assert response.status_code == 302, response.content[:500]
@@ -58,6 +59,7 @@ def test_request_user_is_recorded(regions, users):
     record = community.history.first()
     assert record.name == "府前社区（改）"
     assert record.history_user == users["admin"]
+    assert record.history_change_reason == "名称按民政局批复更正"
 
 
 def test_users_are_never_deleted(users):

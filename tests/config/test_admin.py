@@ -36,3 +36,49 @@ def test_users_cannot_be_deleted_in_admin(users):
     client.force_login(users["admin"])
     response = client.get(f"/admin/access/user/{users['nobody'].pk}/delete/")
     assert response.status_code == 403
+
+
+def test_every_admin_page_renders(users, regions):
+    """Changelist, add, change and history pages of every registered project model."""
+    from django.conf import settings
+    from django.contrib import admin
+
+    client = Client()
+    client.force_login(users["admin"])
+    failures = []
+    for model in admin.site._registry:
+        if model._meta.app_label not in settings.PROJECT_APPS:
+            continue
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        urls = [base]
+        urls.append(base + "add/")
+        obj = model._default_manager.first()
+        if obj is not None:
+            urls += [f"{base}{obj.pk}/change/", f"{base}{obj.pk}/history/"]
+        for url in urls:
+            status = client.get(url).status_code
+            if status != 200:
+                failures.append((url, status))
+    assert failures == []
+
+
+def test_user_admin_add_records_reason(users):
+    client = Client()
+    client.force_login(users["admin"])
+    response = client.post(
+        "/admin/access/user/add/",
+        {
+            "username": "new.officer",
+            "password1": "Xy7-long-password",
+            "password2": "Xy7-long-password",
+            "usable_password": "true",
+            "change_reason": "新任财务人员",
+            "role_assignments-TOTAL_FORMS": "0",
+            "role_assignments-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    from access.models import User
+
+    created = User.objects.get(username="new.officer")
+    assert created.history.first().history_change_reason == "新任财务人员"
