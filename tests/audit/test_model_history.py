@@ -9,11 +9,22 @@ from federations.models import Region
 
 # Insert-only ledger rows are their own record; named here so nothing slips in silently.
 INSERT_ONLY_MODELS: set[str] = {
+    # ledger.Transfer: insert-only (DB triggers refuse UPDATE/DELETE/TRUNCATE), its own record.
     "ledger.Transfer",
+    # Balance caches: derived data changed by every posting; ledger_verify recomputes them
+    # from the transfers instead of a history row per posting (that would halve throughput).
     "ledger.AccountBalance",
     "ledger.SourceBalance",
-    "ledger.IdempotencyKey",
+    # The hash chain's links: insert-only, checked by ledger_verify.
     "ledger.ChainSeal",
+    # The record of each ledger verification run: insert-only.
+    "ledger.VerificationRun",
+    # audit's own insert-only records (append-only in PostgreSQL, see audit/db.py)
+    "audit.ChangeCapture",
+    "audit.SealColumnSet",
+    "audit.HistorySeal",
+    "audit.VerificationRun",
+    "audit.AccessLog",
 }
 
 
