@@ -1,8 +1,11 @@
 """Test data builders, one place for the whole suite."""
 
+import datetime
+
 from access.models import RoleAssignment, User
 from audit.base import set_reason
-from federations.models import Federation, Organization, Region
+from federations.codes import make_credit_code
+from federations.models import Federation, Membership, Organization, Region
 
 
 def make_region(code, name, level, parent=None, area_type=""):
@@ -22,14 +25,28 @@ def make_region_tree() -> dict:
     comm_a1 = make_region("370502001001", "府前社区", "community", town_a, "urban")
     comm_a2 = make_region("370502001002", "金湖社区", "community", town_a, "urban")
     comm_b1 = make_region("370502100001", "王家村", "community", town_b, "rural")
-    federation_a = Federation(name="文汇街道社区社会组织联合会", township=town_a)
+    federation_a = Federation(
+        name="文汇街道社区社会组织联合会",
+        township=town_a,
+        credit_code=make_credit_code("51", "370502", 1),
+    )
     federation_a.save()
-    federation_b = Federation(name="牛庄镇社区社会组织服务中心", township=town_b)
+    federation_b = Federation(
+        name="牛庄镇社区社会组织服务中心",
+        township=town_b,
+        kind="service_centre",
+        credit_code=make_credit_code("51", "370502", 2),
+    )
     federation_b.save()
     org_a = Organization(name="府前社区志愿服务队", community=comm_a1)
     org_a.save()
     org_b = Organization(name="王家村舞蹈队", community=comm_b1)
     org_b.save()
+    # Each organization (filed, without legal personality) is a member of its township's
+    # federation: federation staff see their members.
+    joined = datetime.date(2024, 1, 1)
+    Membership(federation=federation_a, organization=org_a, joined_on=joined).save()
+    Membership(federation=federation_b, organization=org_b, joined_on=joined).save()
     return {
         "city": city,
         "county": county,

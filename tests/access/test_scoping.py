@@ -28,7 +28,7 @@ def test_city_auditor_sees_the_whole_city(users):
 def test_federation_staff_see_their_federation_only(users, regions):
     feds = federations_visible_to(users["federation_staff"])
     assert list(feds) == [regions["federation_a"]]
-    # Organizations have no federation lookup yet: the federation's township is the reach.
+    # Federation staff see their federation's member organizations.
     orgs = organizations_visible_to(users["federation_staff"])
     assert list(orgs) == [regions["org_a"]]
 
