@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -152,6 +153,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict = {}
+# Audit: seal historical rows into the hash chain; verify history, backstop and ledger nightly.
+CELERY_BEAT_SCHEDULE["audit-seal-history"] = {"task": "audit.seal_history", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
+    "task": "audit.verify",
+    "schedule": crontab(hour=3, minute=0),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

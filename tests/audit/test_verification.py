@@ -1,0 +1,168 @@
+"""Tamper evidence and completeness: audit_verify finds rewritten history rows, raw SQL
+changes without history, and prints the chain head."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+
+from audit import chain
+from audit.base import set_reason
+from audit.models import HistorySeal, VerificationRun
+from audit.verification import run_verification
+
+
+def _verify(*args) -> tuple[bool, str]:
+    out = io.StringIO()
+    try:
+        call_command("audit_verify", *args, stdout=out)
+    except CommandError:
+        return False, out.getvalue()
+    return True, out.getvalue()
+
+
+def test_clean_trail_verifies_and_head_is_printed(regions, users):
+    ok, out = _verify()
+    assert ok, out
+    assert "history chain: OK" in out and "backstop: 0 change(s)" in out
+    head_out = io.StringIO()
+    call_command("audit_verify", "--head", stdout=head_out)
+    head = head_out.getvalue().strip()
+    seal_id, digest = head.split(":")
+    assert int(seal_id) == HistorySeal.objects.latest("id").pk and len(digest) == 64
+    # The head kept outside the database is still in the chain later.
+    town = regions["town_a"]
+    town.name = "文汇街道（改）"
+    set_reason(town, "rename").save()
+    ok, out = _verify("--expect-head", head)
+    assert ok, out
+
+
+def test_seals_chain_every_historical_row_once(regions):
+    sealed = chain.seal_pending()
+    assert sealed > 0
+    assert chain.seal_pending() == 0
+    total = sum(m.objects.count() for m in _historical_with_table())
+    assert HistorySeal.objects.count() == total
+    seals = list(HistorySeal.objects.order_by("id"))
+    prev = chain.GENESIS
+    for seal in seals:
+        prev = chain.chain_hash(prev, seal.table_name, seal.row_pk, seal.row_digest)
+        assert seal.chain_hash == prev
+
+
+def _historical_with_table():
+    from audit import registry
+
+    tables = set(connection.introspection.table_names())
+    return [m for m in registry.historical_models() if m._meta.db_table in tables]
+
+
+def test_rewritten_history_row_fails_the_check_and_is_named(regions):
+    chain.seal_pending()
+    record = regions["comm_a1"].history.first()
+    with connection.cursor() as cursor:
+        # A superuser disables the append-only trigger and rewrites the past.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks before ALTER
+        cursor.execute("ALTER TABLE federations_historicalregion DISABLE TRIGGER audit_append_only")
+        cursor.execute(
+            "UPDATE federations_historicalregion SET name = 'forged' WHERE history_id = %s",
+            [record.history_id],
+        )
+        cursor.execute("ALTER TABLE federations_historicalregion ENABLE TRIGGER audit_append_only")
+    ok, out = _verify()
+    assert not ok
+    assert "history chain: FAILED" in out, out
+    assert f"row_altered: federations.Region history_id={record.history_id}" in out
+    assert f"object_id={regions['comm_a1'].pk}" in out
+    run = VerificationRun.objects.latest("id")
+    assert run.ok is False
+    first_bad = run.result["history_chain"]["first_bad"]
+    assert first_bad["history_id"] == record.history_id
+    assert first_bad["model"] == "federations.Region"
+
+
+def test_deleted_history_row_is_named(regions):
+    chain.seal_pending()
+    record = regions["org_a"].history.first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "DELETE FROM federations_historicalorganization WHERE history_id = %s",
+            [record.history_id],
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    result = chain.verify_chain()
+    assert not result.ok
+    assert result.first_bad["kind"] == "row_missing"
+    assert result.first_bad["history_id"] == record.history_id
+
+
+def test_raw_sql_update_without_history_is_reported(regions):
+    org = regions["org_b"]
+    assert run_verification(triggered_by="test").ok
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE federations_organization SET name = 'changed behind history' WHERE id = %s",
+            [org.pk],
+        )
+    ok, out = _verify()
+    assert not ok
+    assert f"U federations.Organization id={org.pk}" in out
+    run = VerificationRun.objects.latest("id")
+    assert run.result["backstop"]["count"] == 1
+    change = run.result["backstop"]["changes"][0]
+    assert change["model"] == "federations.Organization" and change["operation"] == "U"
+
+
+def test_raw_insert_and_delete_are_reported_and_saves_are_not(regions):
+    region = regions["comm_a2"]
+    region.name = "金湖社区（改）"
+    set_reason(region, "rename").save()  # through Django: has history
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO federations_region (code, name, level, parent_id, area_type, path) "
+            "VALUES ('370502001009', 'ghost', 'community', %s, 'urban', %s) RETURNING id",
+            [region.parent_id, region.parent.path + "370502001009/"],
+        )
+        ghost = cursor.fetchone()[0]
+        cursor.execute("DELETE FROM federations_region WHERE id = %s", [ghost])
+    from audit.backstop import unmatched_changes
+
+    found = unmatched_changes()
+    assert {(c["operation"], c["object_id"]) for c in found["changes"]} == {
+        ("I", str(ghost)),
+        ("D", str(ghost)),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autocommit_saves_match_their_history_by_content(regions):
+    """Outside a transaction, save() and its history row commit separately."""
+    region = regions["comm_b1"]
+    region.name = "王家村（改）"
+    set_reason(region, "rename").save()
+    from audit.backstop import unmatched_changes
+
+    assert unmatched_changes()["count"] == 0
+    connection.close()
+
+
+def test_nightly_task_keeps_the_result(regions):
+    from audit.tasks import verify
+
+    result = verify.apply().get()
+    assert result["ok"] is True
+    run = VerificationRun.objects.get(pk=result["id"])
+    assert run.triggered_by == "celery:audit.verify"
+    assert run.result["ledger"]["ok"] is True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        run.delete()
+
+
+def test_beat_schedules_the_nightly_verification():
+    from django.conf import settings
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"audit.verify", "audit.seal_history"} <= tasks
