@@ -1,0 +1,420 @@
+"""The double-entry ledger: accounts, transfers, cached balances, the hash chain.
+
+Every money movement of the project is one `Transfer` from one `Account` to another. A
+transfer carries the funding source it spends (that source's own ledger account), so any
+balance can be broken down by source. Transfers are insert-only: PostgreSQL refuses
+UPDATE, DELETE and TRUNCATE on them (migration 0002), except the one-time change of a
+pending transfer to posted or voided.
+
+Balances are derived data, cached per account (`AccountBalance`) and per account and
+source (`SourceBalance`) and updated by guarded SQL in the posting's own transaction (see
+services.py). They are not audited row by row (a history row per posting would halve the
+throughput); `ledger_verify` recomputes them from the transfers instead.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.base import AuditedModel
+from config.errors import Conflict
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class AccountKind(models.TextChoices):
+    FUNDING_SOURCE = "funding_source", _("Funding source")
+    COMMITMENT = "commitment", _("Project commitment")
+    CUSTODIAL = "custodial", _("Custodial account")
+    EXTERNAL = "external", _("Outside party")
+
+
+class TransferKind(models.TextChoices):
+    FUNDING = "funding", _("Funding received")
+    ALLOCATION = "allocation", _("Allocation")
+    DONATION = "donation", _("Donation")
+    PAYMENT = "payment", _("Payment")
+    DEPOSIT = "deposit", _("Custodial deposit")
+    EXPENSE = "expense", _("Expense")
+    REFUND = "refund", _("Refund")
+    REVERSAL = "reversal", _("Reversal")
+    TRANSFER = "transfer", _("Transfer")
+
+
+class TransferState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    POSTED = "posted", _("Posted")
+    VOIDED = "voided", _("Voided")
+
+
+class Account(AuditedModel):
+    """A ledger account. Its owner is named by type and id, so the ledger imports no owner app.
+
+    Only outside parties (`external`: treasury, donors, payees) may go negative. The kind
+    never changes once the account exists, because the balance guards depend on it.
+    """
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
+    owner_type = models.CharField(
+        _("owner type"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_('The owning model as "app_label.modelname", e.g. funds.fundingsource.'),
+    )
+    owner_id = models.PositiveBigIntegerField(_("owner id"), null=True, blank=True)
+    # Scope: who may read the account (and the transfers touching it).
+    region = models.ForeignKey(
+        "federations.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    federation = models.ForeignKey(
+        "federations.Federation",
+        verbose_name=_("federation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        "federations.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["kind", "id"], name="ledger_account_kind"),
+            models.Index(fields=["region", "id"], name="ledger_account_region"),
+            models.Index(fields=["federation", "id"], name="ledger_account_federation"),
+            models.Index(fields=["organization", "id"], name="ledger_account_org"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id", "kind"],
+                condition=Q(owner_id__isnull=False),
+                name="ledger_account_one_per_owner_kind",
+                violation_error_message=_("This owner already has an account of this kind."),
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_id__isnull=True) | ~Q(owner_type=""),
+                name="ledger_account_owner_typed",
+                violation_error_message=_("An owner id needs an owner type."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+    @property
+    def is_guarded(self) -> bool:
+        """Guarded accounts never go below zero; only outside parties may."""
+        return self.kind != AccountKind.EXTERNAL
+
+    def clean(self):
+        super().clean()
+        if self.pk:
+            old_kind = Account.objects.filter(pk=self.pk).values_list("kind", flat=True).first()
+            if old_kind is not None and old_kind != self.kind:
+                raise ValidationError({"kind": _("An account's kind never changes.")})
+
+    def delete(self, *args, **kwargs):
+        raise Conflict(
+            _("Ledger accounts are closed (made inactive), never deleted."),
+            code="account_not_deletable",
+        )
+
+
+class Balance(models.Model):
+    """Cached balances (derived data, recomputed by ledger_verify). Not audited row by row."""
+
+    is_guarded = models.BooleanField(_("guarded"), default=True)
+    posted = models.DecimalField(_("posted"), default=0, **MONEY)
+    pending = models.DecimalField(
+        _("reserved"), default=0, help_text=_("Pending transfers out."), **MONEY
+    )
+    receivable = models.DecimalField(
+        _("receivable"), default=0, help_text=_("Pending transfers in."), **MONEY
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def available(self):
+        return self.posted - self.pending
+
+
+def _balance_checks(prefix: str) -> list:
+    return [
+        models.CheckConstraint(
+            condition=Q(is_guarded=False) | Q(posted__gte=F("pending")),
+            name=f"{prefix}_guarded_not_negative",
+            violation_error_message=_("A guarded account cannot go below zero."),
+        ),
+        models.CheckConstraint(
+            condition=Q(pending__gte=0) & Q(receivable__gte=0),
+            name=f"{prefix}_pending_not_negative",
+            violation_error_message=_("Reservations cannot be negative."),
+        ),
+    ]
+
+
+class AccountBalance(Balance):
+    account = models.OneToOneField(
+        Account,
+        verbose_name=_("account"),
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="balance",
+    )
+
+    class Meta:
+        verbose_name = _("account balance")
+        verbose_name_plural = _("account balances")
+        constraints = _balance_checks("ledger_accountbalance")
+
+    def __str__(self):
+        return f"{self.account_id}: {self.posted}"
+
+
+class SourceBalance(Balance):
+    """An account's share of one funding source."""
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="source_balances",
+        db_index=False,  # the (account, source) unique index covers it
+    )
+    source_account = models.ForeignKey(
+        Account,
+        verbose_name=_("funding source"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("balance by funding source")
+        verbose_name_plural = _("balances by funding source")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "source_account"], name="ledger_sourcebalance_unique"
+            ),
+            *_balance_checks("ledger_sourcebalance"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}/{self.source_account_id}: {self.posted}"
+
+
+class TransferQuerySet(models.QuerySet):
+    def _refuse(self, *args, **kwargs):
+        from .errors import TransferImmutable
+
+        raise TransferImmutable()
+
+    update = _refuse
+    bulk_update = _refuse
+    delete = _refuse
+    aupdate = _refuse
+    abulk_update = _refuse
+    adelete = _refuse
+
+
+class Transfer(models.Model):
+    """One movement of money. Insert-only; a mistake is corrected by a reversing transfer."""
+
+    from_account = models.ForeignKey(
+        Account,
+        verbose_name=_("from account"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # covered by the (account, id) index below
+    )
+    to_account = models.ForeignKey(
+        Account,
+        verbose_name=_("to account"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # covered by the (account, id) index below
+    )
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    source_account = models.ForeignKey(
+        Account,
+        verbose_name=_("funding source"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text=_("The ledger account of the funding source this money belongs to."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TransferKind.choices)
+    memo = models.CharField(_("memo"), max_length=500, blank=True, default="")
+    state = models.CharField(_("state"), max_length=10, choices=TransferState.choices)
+    two_phase = models.BooleanField(_("reserved first"), default=False)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # every index costs each posting; nobody filters by it
+    )
+    created_at = models.DateTimeField(_("created at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    resolution_key = models.CharField(
+        _("resolution idempotency key"), max_length=100, null=True, blank=True, unique=True
+    )
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["from_account", "id"], name="ledger_transfer_from"),
+            models.Index(fields=["to_account", "id"], name="ledger_transfer_to"),
+            models.Index(fields=["source_account", "id"], name="ledger_transfer_source"),
+            models.Index(fields=["kind", "id"], name="ledger_transfer_kind"),
+            models.Index(fields=["created_at"], name="ledger_transfer_created"),
+            models.Index(fields=["resolved_at"], name="ledger_transfer_resolved"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="ledger_transfer_amount_positive",
+                violation_error_message=_("A transfer moves a positive amount."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_account=F("to_account")),
+                name="ledger_transfer_two_accounts",
+                violation_error_message=_("A transfer moves money between two accounts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "posted", "voided"]),
+                name="ledger_transfer_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(state="pending") & Q(resolved_at__isnull=True))
+                | (~Q(state="pending") & Q(resolved_at__isnull=False)),
+                name="ledger_transfer_resolved_once",
+                violation_error_message=_("A transfer is resolved exactly when it is not pending."),
+            ),
+            models.CheckConstraint(
+                condition=Q(two_phase=True) | Q(state="posted"),
+                name="ledger_transfer_direct_is_posted",
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | (Q(state="posted") & Q(two_phase=False)),
+                name="ledger_transfer_reversal_posted",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.from_account_id}→{self.to_account_id} ¥{self.amount}"
+
+    def save(self, *args, **kwargs):
+        # Transfers are written by ledger.services only (guarded SQL); never by save().
+        from .errors import TransferImmutable
+
+        raise TransferImmutable()
+
+    def delete(self, *args, **kwargs):
+        from .errors import TransferImmutable
+
+        raise TransferImmutable()
+
+
+class ChainSeal(models.Model):
+    """One link of the SHA-256 hash chain over the ledger, in the order it was sealed.
+
+    A transfer gets a `created` seal; a two-phase transfer also a `resolved` seal when it
+    is posted or voided. Sealing runs in batches shortly after commit (ledger.chain).
+    """
+
+    class Event(models.TextChoices):
+        CREATED = "created", _("created")
+        RESOLVED = "resolved", _("resolved")
+
+    seq = models.BigIntegerField(_("position"), primary_key=True)
+    transfer = models.ForeignKey(
+        Transfer,
+        verbose_name=_("transfer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (transfer, event) unique index covers it
+    )
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"))
+
+    class Meta:
+        verbose_name = _("hash chain link")
+        verbose_name_plural = _("hash chain links")
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "event"], name="ledger_chainseal_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.seq}: {self.hash[:12]}"
+
+
+class VerificationRun(models.Model):
+    """The record of one ledger verification (insert-only)."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    ok = models.BooleanField(_("passed"))
+    first_bad = models.TextField(_("first bad row"), blank=True, default="")
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    head_id = models.BigIntegerField(_("chain head position"), null=True, blank=True)
+    head_hash = models.CharField(_("chain head hash"), max_length=64, blank=True, default="")
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    run_by = models.CharField(_("run by"), max_length=150, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("ledger verification")
+        verbose_name_plural = _("ledger verifications")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'FAILED'}"

@@ -153,6 +153,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict = {}
+# Ledger: seal the hash chain shortly after commit; verify everything nightly (ledger/tasks.py).
+CELERY_BEAT_SCHEDULE["ledger-seal-chain"] = {"task": "ledger.seal_chain", "schedule": 10.0}
+CELERY_BEAT_SCHEDULE["ledger-verify-nightly"] = {
+    "task": "ledger.verify_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}
 # Audit: seal historical rows into the hash chain; verify history, backstop and ledger nightly.
 CELERY_BEAT_SCHEDULE["audit-seal-history"] = {"task": "audit.seal_history", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
@@ -189,7 +195,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # ledger
+        "LedgerAccountKindEnum": "ledger.models.AccountKind",
+        "LedgerTransferKindEnum": "ledger.models.TransferKind",
+        "LedgerTransferStateEnum": "ledger.models.TransferState",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.add_error_responses",

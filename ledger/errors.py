@@ -1,0 +1,119 @@
+"""The ledger's domain errors, and the database's refusals translated into them."""
+
+from django.db import DatabaseError, IntegrityError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import Conflict, InvalidInput, NotFound
+
+
+class Overdraft(Conflict):
+    """A guarded account (or its share of one funding source) would go below zero."""
+
+    code = "overdraft"
+    default_detail = _("Not enough money in the account.")
+
+    def __init__(self, *, account, source, shortfall, level: str = "account"):
+        self.account = account
+        self.source = source
+        self.shortfall = shortfall
+        self.level = level
+        if level == "source":
+            detail = gettext(
+                "Overdraft: account %(account)s holds %(shortfall)s too little of funding "
+                "source %(source)s."
+            )
+        else:
+            detail = gettext(
+                "Overdraft: account %(account)s has %(shortfall)s too little available "
+                "(funding source %(source)s)."
+            )
+        detail = detail % {
+            "account": getattr(account, "code", account),
+            "source": getattr(source, "code", source),
+            "shortfall": f"¥{shortfall:.2f}",
+        }
+        super().__init__(
+            detail,
+            fields={
+                "account": [str(getattr(account, "code", account))],
+                "source_account": [str(getattr(source, "code", source))],
+                "shortfall": [f"{shortfall:.2f}"],
+            },
+        )
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_detail = _("This idempotency key was already used for a different request.")
+
+
+class TransferImmutable(Conflict):
+    code = "transfer_immutable"
+    default_detail = _(
+        "Transfers are never changed or deleted; correct a mistake with a reversing transfer."
+    )
+
+
+class AlreadyResolved(Conflict):
+    code = "transfer_already_resolved"
+    default_detail = _("This transfer is no longer pending.")
+
+
+class AlreadyReversed(Conflict):
+    code = "transfer_already_reversed"
+    default_detail = _("This transfer has already been reversed.")
+
+
+class LedgerRecordImmutable(Conflict):
+    code = "ledger_record_immutable"
+    default_detail = _("Ledger records are insert-only.")
+
+
+class UnknownAccount(NotFound):
+    code = "unknown_account"
+    default_detail = _("Unknown ledger account.")
+
+
+class InvalidTransfer(InvalidInput):
+    code = "invalid_transfer"
+
+
+# Messages raised by the PostgreSQL triggers of migration 0002 (RAISE ... USING ERRCODE).
+TRIGGER_SQLSTATE = "LG001"
+
+
+def translate_db_error(exc: DatabaseError):
+    """The domain error a database refusal means, or None if it is not one of the ledger's."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(
+        getattr(cause, "diag", None), "sqlstate", None
+    )
+    message = str(exc)
+    # Our triggers (LG001), or the audit app's append-only triggers on ledger tables
+    # (restrict_violation, 23001).
+    if (
+        sqlstate == TRIGGER_SQLSTATE
+        or "ledger_transfer_immutable" in message
+        or (sqlstate == "23001" and '"ledger_' in message)
+    ):
+        if "ledger_transfer " in message or "ledger_transfer_immutable" in message:
+            return TransferImmutable()
+        if '"ledger_transfer"' in message:
+            return TransferImmutable()
+        return LedgerRecordImmutable()
+    if isinstance(exc, IntegrityError):
+        constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or message
+        if "guarded_not_negative" in constraint:
+            return InvalidTransfer(_("A guarded account cannot go below zero."), code="overdraft")
+        if "amount_positive" in constraint:
+            return InvalidTransfer(
+                _("A transfer moves a positive amount."), fields={"amount": [_("Must be > 0.")]}
+            )
+        if "two_accounts" in constraint:
+            return InvalidTransfer(_("A transfer moves money between two accounts."))
+        if "reverses" in constraint:
+            return AlreadyReversed()
+        if "foreign key" in message.lower() or "violates foreign key" in message:
+            return UnknownAccount()
+    return None
