@@ -28,7 +28,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self):
-        from . import context
+        from . import context, exports  # noqa: F401  (exports registers its job handler)
 
         context.install_command_identity()
         context.install_celery_identity()

@@ -13,11 +13,18 @@ from django.apps import apps
 from django.db import models
 
 # Region lookups for models that do not declare `audit_region_lookup` themselves:
-# a lookup from the model to a federations.Region ("self" for Region itself).
-DEFAULT_REGION_LOOKUPS: dict[str, str] = {
+# a lookup (or a tuple of lookups, any of which may match) from the model to a
+# federations.Region ("self" for Region itself).
+_OWNER = ("region", "federation__township", "organization__community")
+DEFAULT_REGION_LOOKUPS: dict[str, str | tuple[str, ...]] = {
     "federations.Region": "self",
     "federations.Organization": "community",
     "federations.Federation": "township",
+    "federations.FederationStaff": "federation__township",
+    "federations.Membership": "federation__township",
+    "federations.OrganizationCategory": "organization__community",
+    "access.RoleAssignment": _OWNER,
+    "ledger.Account": _OWNER,
 }
 
 # Columns whose changes are not history (for example balances cached on a ledger
@@ -70,12 +77,14 @@ def audited_model_by_key(key: str) -> type[models.Model] | None:
     return None
 
 
-def region_lookup(model: type[models.Model]) -> str | None:
-    """The lookup from `model` (and its historical rows) to a Region, or None."""
+def region_lookups(model: type[models.Model]) -> tuple[str, ...]:
+    """The lookups from `model` (and its historical rows) to a Region; () when none."""
     declared = getattr(model, "audit_region_lookup", None)
-    if declared is not None:
-        return declared or None
-    return DEFAULT_REGION_LOOKUPS.get(model._meta.label)
+    if declared is None:
+        declared = DEFAULT_REGION_LOOKUPS.get(model._meta.label)
+    if not declared:
+        return ()
+    return (declared,) if isinstance(declared, str) else tuple(declared)
 
 
 def backstop_ignored_columns(model: type[models.Model]) -> list[str]:

@@ -1,0 +1,369 @@
+"""Reading the change history of every audited model, as one timeline.
+
+A query (`HistoryQuery`) runs over every historical table at once (or one, with a model
+filter): one SQL statement, a UNION ALL of one indexed, LIMITed branch per table, ordered
+by (time, model, history id) descending, continued with a keyset cursor. Then, per model
+on the page, one query fetches the rows with their previous version's id and one the
+previous versions, to compute the field-by-field differences. Pages and exports stream
+the same way, so memory stays bounded whatever the size of the history.
+
+Scope: an auditor sees the rows whose model maps to a region (`registry.region_lookup`,
+followed from the historical row, i.e. where the object was at that version) inside one
+of its auditor regions. Rows of models without a region lookup (users, for example) are
+seen by administrators and by auditors of a root region (the whole city) only.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import CharField, F, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.functions import Cast
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from access.models import Role
+from access.selectors import active_assignments, scope_q, sees_everything
+from config.errors import InvalidInput
+
+from . import registry
+
+ACTIONS = {"create": "+", "change": "~", "delete": "-"}
+ACTION_NAMES = {v: k for k, v in ACTIONS.items()}
+
+
+@dataclass
+class HistoryQuery:
+    model: type | None = None
+    object_id: str | None = None
+    user_id: int | None = None
+    region: object | None = None  # a federations.Region
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    actions: list[str] = field(default_factory=list)  # "+", "~", "-"
+
+    def as_dict(self) -> dict:
+        return {
+            "model": registry.model_key(self.model) if self.model else None,
+            "object_id": self.object_id,
+            "user": self.user_id,
+            "region": getattr(self.region, "pk", None),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "action": [ACTION_NAMES[a] for a in self.actions],
+        }
+
+
+@dataclass(frozen=True)
+class Key:
+    """Position in the timeline: (time, model key, history id), newest first."""
+
+    at: dt.datetime
+    model: str
+    history_id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.at.isoformat(), self.model, self.history_id])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Key:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            at, model, history_id = json.loads(raw)
+            parsed = parse_datetime(at)
+            if parsed is None:
+                raise ValueError(at)
+            return cls(parsed, str(model), int(history_id))
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidInput(
+                _("Invalid cursor."), fields={"cursor": [_("Invalid cursor.")]}
+            ) from exc
+
+
+def _is_auditor_of_root(user) -> bool:
+    return any(
+        a.role == Role.AUDITOR and a.region_id and a.region.parent_id is None
+        for a in active_assignments(user)
+    )
+
+
+def _obj_field(hist):
+    return hist._meta.get_field(hist.instance_type._meta.pk.name)
+
+
+def _branch(hist, query: HistoryQuery, user, after: Key | None):
+    """One historical table's part of the timeline, or None when the user sees none of it."""
+    model = hist.instance_type
+    key = registry.model_key(model)
+    qs = hist._default_manager.all()
+    lookups = registry.region_lookups(model)
+    if not sees_everything(user):
+        if lookups:
+            q = None
+            for lookup in lookups:
+                part = scope_q(user, region=lookup, roles=(Role.AUDITOR,))
+                if part is not None:
+                    q = part if q is None else q | part
+            if q is None:
+                return None
+            qs = qs.filter(q)
+        elif not _is_auditor_of_root(user):
+            return None
+    if query.region is not None:
+        if not lookups:
+            return None
+        q = Q()
+        for lookup in lookups:
+            key_ = "path__startswith" if lookup == "self" else f"{lookup}__path__startswith"
+            q |= Q(**{key_: query.region.path})
+        qs = qs.filter(q)
+    obj_field = _obj_field(hist)
+    if query.object_id is not None:
+        try:
+            value = obj_field.to_python(query.object_id)
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidInput(
+                _("Invalid object id."), fields={"object_id": [_("Invalid object id.")]}
+            ) from exc
+        qs = qs.filter(**{obj_field.attname: value})
+    if query.user_id is not None:
+        qs = qs.filter(history_user_id=query.user_id)
+    if query.since is not None:
+        qs = qs.filter(history_date__gte=query.since)
+    if query.until is not None:
+        qs = qs.filter(history_date__lt=query.until)
+    if query.actions:
+        qs = qs.filter(history_type__in=query.actions)
+    pk = hist._meta.pk.attname
+    if after is not None:
+        # Rows after the cursor in (time, model, id) descending order; the plain
+        # history_date__lte bound lets the index start at the cursor.
+        qs = qs.filter(history_date__lte=after.at)
+        if key < after.model:
+            pass
+        elif key == after.model:
+            qs = qs.filter(Q(history_date__lt=after.at) | Q(**{f"{pk}__lt": after.history_id}))
+        else:
+            qs = qs.filter(history_date__lt=after.at)
+    actor = F("history_actor") if registry._has_field(hist, "history_actor") else Value("")
+    qs = (
+        qs.annotate(
+            _c0=Value(key, output_field=CharField()),
+            _c1=F(pk),
+            _c2=F("history_date"),
+            _c3=F("history_type"),
+            _c4=F("history_user_id"),
+            _c5=Cast(actor, output_field=TextField()),
+            _c6=Cast(F("history_change_reason"), output_field=TextField()),
+            _c7=Cast(F(obj_field.attname), output_field=TextField()),
+        )
+        .values_list("_c0", "_c1", "_c2", "_c3", "_c4", "_c5", "_c6", "_c7")
+        .order_by("-history_date", f"-{pk}")
+    )
+    return qs
+
+
+@dataclass
+class Row:
+    model_key: str
+    history_id: int
+    at: dt.datetime
+    history_type: str
+    user_id: int | None
+    actor: str
+    reason: str
+    object_id: str
+
+    @property
+    def key(self) -> Key:
+        return Key(self.at, self.model_key, self.history_id)
+
+
+def timeline_page(
+    query: HistoryQuery, user, *, after: Key | None = None, limit: int = 100
+) -> list[Row]:
+    """Up to `limit` rows after `after`, newest first, in the user's scope."""
+    hists = registry.timeline_models()
+    if query.model is not None:
+        hists = [h for h in hists if h.instance_type is query.model]
+    tables = set(connection.introspection.table_names())
+    parts, params = [], []
+    for hist in hists:
+        if hist._meta.db_table not in tables:
+            continue
+        qs = _branch(hist, query, user, after)
+        if qs is None:
+            continue
+        sql, branch_params = qs[:limit].query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(branch_params)
+    if not parts:
+        return []
+    sql = (
+        "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS timeline "
+        "ORDER BY 3 DESC, 1 DESC, 2 DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [Row(*r) for r in cursor.fetchall()]
+
+
+def iterate(query: HistoryQuery, user, *, chunk: int = 2000):
+    """Every row of the query, newest first, in chunks (bounded memory)."""
+    after = None
+    while True:
+        rows = timeline_page(query, user, after=after, limit=chunk)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < chunk:
+            return
+        after = rows[-1].key
+
+
+# ---------------------------------------------------------------- differences
+
+
+def plain(value):
+    """A JSON-friendly value for a field's content."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, dict)):
+        return value
+    if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+        return value.name or None
+    return str(value)
+
+
+def tracked_fields(hist) -> list:
+    fields = getattr(hist, "tracked_fields", None)
+    if fields is None:
+        names = {f.name for f in hist.instance_type._meta.concrete_fields}
+        fields = [f for f in hist._meta.concrete_fields if f.name in names]
+    return list(fields)
+
+
+def diff(hist, new, old) -> list[dict]:
+    """Field-by-field difference from `old` (None: nothing before) to `new`."""
+    changes = []
+    for f in tracked_fields(hist):
+        attname = f.attname
+        before = getattr(old, attname, None) if old is not None else None
+        after = getattr(new, attname, None) if new is not None else None
+        if old is not None and new is not None and before == after:
+            continue
+        if old is None and after in (None, ""):
+            continue
+        if new is None and before in (None, ""):
+            continue
+        changes.append(
+            {
+                "field": f.name,
+                "label": str(f.verbose_name),
+                "old": plain(before),
+                "new": plain(after),
+            }
+        )
+    return changes
+
+
+def _user_info(user) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+    }
+
+
+def entries(rows: list[Row]) -> list[dict]:
+    """The page's rows with who, when, why and the difference from the version before."""
+    hist_by_key = {registry.model_key(h.instance_type): h for h in registry.timeline_models()}
+    grouped: dict[str, list[int]] = {}
+    for row in rows:
+        grouped.setdefault(row.model_key, []).append(row.history_id)
+    loaded: dict[tuple[str, int], tuple] = {}
+    for key, ids in grouped.items():
+        hist = hist_by_key[key]
+        obj_attname = _obj_field(hist).attname
+        pk = hist._meta.pk.attname
+        previous = (
+            hist._default_manager.filter(
+                **{obj_attname: OuterRef(obj_attname), f"{pk}__lt": OuterRef(pk)}
+            )
+            .order_by(f"-{pk}")
+            .values(pk)[:1]
+        )
+        records = list(
+            hist._default_manager.filter(**{f"{pk}__in": ids})
+            .select_related("history_user")
+            .annotate(_previous=Subquery(previous))
+        )
+        prev_ids = [r._previous for r in records if r._previous is not None]
+        prevs = hist._default_manager.in_bulk(prev_ids) if prev_ids else {}
+        for record in records:
+            loaded[(key, record.pk)] = (hist, record, prevs.get(record._previous))
+    out = []
+    for row in rows:
+        hist, record, prev = loaded[(row.model_key, row.history_id)]
+        out.append(entry(hist, record, prev))
+    return out
+
+
+def entry(hist, record, prev) -> dict:
+    model = hist.instance_type
+    kind = record.history_type
+    if kind == "-":
+        changes = []
+    else:
+        changes = diff(hist, record, prev)
+    return {
+        "kind": "history",
+        "model": registry.model_key(model),
+        "model_name": str(model._meta.verbose_name),
+        "object_id": str(getattr(record, _obj_field(hist).attname)),
+        "object_repr": _repr(record),
+        "history_id": record.pk,
+        "previous_history_id": prev.pk if prev is not None else None,
+        "action": ACTION_NAMES.get(kind, kind),
+        "at": record.history_date,
+        "user": _user_info(record.history_user),
+        "actor": getattr(record, "history_actor", "") or "",
+        "reason": record.history_change_reason or "",
+        "changes": changes,
+    }
+
+
+def _repr(record) -> str:
+    for name in ("name", "title", "username", "code"):
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            return value[:200]
+    return f"#{getattr(record, _obj_field(type(record)).attname)}"
+
+
+def versions_between(hist, object_id, from_id: int, to_id: int, user) -> tuple:
+    """Two versions of one object, both visible to `user` (else None)."""
+    query = HistoryQuery(model=hist.instance_type, object_id=object_id)
+    qs = _branch(hist, query, user, None)
+    if qs is None:
+        return None, None
+    visible = {r[1] for r in qs.filter(**{f"{hist._meta.pk.attname}__in": [from_id, to_id]})}
+    if {from_id, to_id} - visible:
+        return None, None
+    found = hist._default_manager.select_related("history_user").in_bulk([from_id, to_id])
+    return found.get(from_id), found.get(to_id)

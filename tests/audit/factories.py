@@ -1,0 +1,12 @@
+"""Builders for the audit tests: changes with reasons, as a given user."""
+
+from audit.base import set_reason
+from audit.context import acting_as
+
+
+def change(obj, *, by, reason="test change", **values):
+    for name, value in values.items():
+        setattr(obj, name, value)
+    with acting_as(user=by):
+        set_reason(obj, reason).save()
+    return obj
