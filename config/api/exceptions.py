@@ -1,7 +1,7 @@
 """One JSON shape for every 4xx: {"code": ..., "detail": ..., "fields": {...}}."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -51,6 +51,11 @@ def exception_handler(exc, context):
         return Response(
             error_body("request_too_large", _("The request body is too large.")),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(
+            error_body("too_many_fields", _("The request has too many fields or files.")),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

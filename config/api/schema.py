@@ -7,9 +7,9 @@ ERROR_STATUSES = {
     "404": "Not found or out of scope",
     "405": "Method not allowed",
     "409": "Conflict with the current state or a database rule",
-    "413": "Request too large",
+    "413": "Request body or upload too large",
     "415": "Unsupported media type",
-    "429": "Too many requests",
+    "429": "Too many requests (see Retry-After)",
 }
 
 ERROR_SCHEMA = {
@@ -23,16 +23,30 @@ ERROR_SCHEMA = {
 }
 
 
+RETRY_AFTER = {
+    "description": "Seconds to wait before the next request",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
 def add_error_responses(result, generator, request, public):
+    """Document the common error shape on every operation, and that optional query
+    parameters (filters, ordering, pagination) read an empty value as not given."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter.setdefault("allowEmptyValue", True)
             responses = operation.setdefault("responses", {})
             for code, description in ERROR_STATUSES.items():
                 responses.setdefault(
                     code,
                     {"description": description, "content": {"application/json": {"schema": ref}}},
                 )
+            throttled = responses.get("429")
+            if throttled is not None and "$ref" not in throttled:
+                throttled.setdefault("headers", {}).setdefault("Retry-After", RETRY_AFTER)
     return result

@@ -1,0 +1,85 @@
+"""Bounds on what one API request may send, checked before anything reads the request.
+
+- query string: at most API_MAX_QUERY_STRING characters → 400 `query_too_long`
+- JSON or form body: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes → 413 `request_too_large`
+- multipart body (uploads, files included): at most API_MAX_UPLOAD_SIZE bytes → 413
+  `upload_too_large` (Django counts only a multipart request's non-file fields against
+  DATA_UPLOAD_MAX_MEMORY_SIZE and spools files of any size to disk)
+
+A body past its bound is refused from its declared Content-Length, so it is never read.
+Page size and the per-user rate are bounded in pagination.py and throttles.py.
+"""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from .exceptions import error_body
+
+API_PREFIX = "/api/"
+
+
+def limits() -> dict:
+    return {
+        "query_string": settings.API_MAX_QUERY_STRING,
+        "body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "upload": settings.API_MAX_UPLOAD_SIZE,
+    }
+
+
+def _refuse(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(error_body(code, detail), status=status)
+
+
+class ApiLimitsMiddleware:
+    """Refuse over-long query strings and over-large bodies under /api/ in the error shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(API_PREFIX):
+            refusal = self.check(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def check(self, request):
+        bounds = limits()
+        query = request.META.get("QUERY_STRING", "")
+        if len(query) > bounds["query_string"]:
+            return _refuse(
+                400,
+                "query_too_long",
+                _("The query string is too long: at most %(limit)d characters.")
+                % {"limit": bounds["query_string"]},
+            )
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return _refuse(400, "bad_content_length", _("The Content-Length header is invalid."))
+        if request.content_type == "multipart/form-data":
+            if length > bounds["upload"]:
+                return _refuse(
+                    413,
+                    "upload_too_large",
+                    _("The upload is too large: at most %(limit)s.")
+                    % {"limit": _megabytes(bounds["upload"])},
+                )
+        elif bounds["body"] is not None and length > bounds["body"]:
+            return _refuse(
+                413,
+                "request_too_large",
+                _("The request body is too large: at most %(limit)s.")
+                % {"limit": _megabytes(bounds["body"])},
+            )
+        return None
+
+
+def _megabytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return "%g MiB" % round(size / (1024 * 1024), 2)
+    return "%d KiB" % max(1, size // 1024)
