@@ -1,8 +1,36 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin
+from access.models import Role
+from access.selectors import active_assignments, has_role, sees_everything
+from audit.admin import REASON_FIELD, AuditedAdmin
+from config.errors import DomainError
 
-from .models import Federation, Organization, Region
+from . import admin_views
+from .models import (
+    Category,
+    Federation,
+    FederationStaff,
+    Membership,
+    Organization,
+    Region,
+)
+from .selectors import (
+    federations_visible_to,
+    memberships_visible_to,
+    organizations_visible_to,
+    staff_visible_to,
+)
+from .services import (
+    federation_save,
+    membership_save,
+    organization_change_state,
+    organization_save,
+    staff_save,
+)
 
 
 @admin.register(Region)
@@ -15,17 +43,284 @@ class RegionAdmin(AuditedAdmin):
     readonly_fields = ["path"]
 
 
+class ScopedAdmin(AuditedAdmin):
+    """Each role sees its scope (the same selectors as the API); nothing is ever deleted.
+    `writer_roles` may add and change; the services check each write again."""
+
+    selector = None
+    writer_roles: tuple[str, ...] = (Role.ADMINISTRATOR,)
+
+    def get_queryset(self, request):
+        qs = type(self).selector(request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def _has_any_role(self, request) -> bool:
+        return sees_everything(request.user) or bool(active_assignments(request.user))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._has_any_role(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_active and (
+            sees_everything(request.user) or has_role(request.user, *self.writer_roles)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # dissolve, deactivate or end instead: history keeps everything
+
+    def reason(self, form) -> str:
+        return form.cleaned_data.get(REASON_FIELD) or ""
+
+    def _township_paths(self, request):
+        return [
+            a.federation.township.path
+            for a in active_assignments(request.user)
+            if a.role == Role.FEDERATION_STAFF and a.federation_id
+        ]
+
+
+class OrganizationForm(forms.ModelForm):
+    categories_field = forms.MultipleChoiceField(
+        label=_("categories"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("One or more, from the policy's section 4(1)."),
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "community",
+            "legal_status",
+            "credit_code",
+            "founded_on",
+            "representative_name",
+            "representative_phone",
+            "representative_id_number",
+            "party_form",
+            "party_established_on",
+            "party_ended_on",
+            "is_brand",
+            "brand_year",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["categories_field"].initial = list(
+                self.instance.categories.values_list("category", flat=True)
+            )
+
+
 @admin.register(Organization)
-class OrganizationAdmin(AuditedAdmin):
-    list_display = ["name", "community"]
-    search_fields = ["name"]
+class OrganizationAdmin(ScopedAdmin):
+    selector = staticmethod(organizations_visible_to)
+    writer_roles = (Role.ADMINISTRATOR, Role.FEDERATION_STAFF)
+    form = OrganizationForm
+    change_list_template = "admin/federations/organization/change_list.html"
+    list_display = [
+        "name",
+        "community",
+        "legal_status",
+        "credit_code",
+        "party_form",
+        "is_brand",
+        "state",
+    ]
+    list_filter = ["state", "legal_status", "party_form", "is_brand", "categories__category"]
+    search_fields = ["name", "credit_code"]
     list_select_related = ["community"]
     autocomplete_fields = ["community"]
+    readonly_fields = ["state"]
+    actions = ["suspend", "reactivate", "dissolve"]
+    fieldsets = [
+        (None, {"fields": ["name", "community", "legal_status", "credit_code", "founded_on"]}),
+        (_("categories"), {"fields": ["categories_field"]}),
+        (
+            _("representative"),
+            {"fields": ["representative_name", "representative_phone", "representative_id_number"]},
+        ),
+        (
+            _("party building"),
+            {"fields": ["party_form", "party_established_on", "party_ended_on"]},
+        ),
+        (_("brand organization"), {"fields": ["is_brand", "brand_year", "state"]}),
+    ]
+
+    def get_autocomplete_fields(self, request):
+        # Region autocomplete is an administrator's tool; staff pick from their township.
+        return self.autocomplete_fields if sees_everything(request.user) else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "community" and not sees_everything(request.user):
+            paths = self._township_paths(request)
+            qs = field.queryset.none()
+            for p in paths:
+                qs = qs | field.queryset.filter(path__startswith=p)
+            field.queryset = qs
+        return field
+
+    def save_model(self, request, obj, form, change):
+        organization_save(
+            actor=request.user,
+            organization=obj,
+            categories=form.cleaned_data["categories_field"],
+            reason=self.reason(form),
+        )
+
+    def _change_state(self, request, queryset, state, reason):
+        done = 0
+        for org in queryset:
+            try:
+                organization_change_state(
+                    actor=request.user, organization=org, state=state, reason=str(reason)
+                )
+                done += 1
+            except DomainError as exc:
+                messages.error(request, f"{org}: {exc.detail}")
+        if done:
+            messages.success(request, gettext("%(n)d organization(s) changed.") % {"n": done})
+
+    @admin.action(description=_("Suspend the selected organizations"))
+    def suspend(self, request, queryset):
+        self._change_state(
+            request, queryset, Organization.State.SUSPENDED, _("suspended in the admin")
+        )
+
+    @admin.action(description=_("Reactivate the selected organizations"))
+    def reactivate(self, request, queryset):
+        self._change_state(
+            request, queryset, Organization.State.ACTIVE, _("reactivated in the admin")
+        )
+
+    @admin.action(description=_("Dissolve the selected organizations (ends memberships)"))
+    def dissolve(self, request, queryset):
+        self._change_state(
+            request, queryset, Organization.State.DISSOLVED, _("dissolved in the admin")
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("targets/", view(self.targets_view), name="federations_targets"),
+            path("import/", view(self.import_view), name="federations_import"),
+            path(
+                "import/template.<str:file_type>",
+                view(self.template_view),
+                name="federations_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def targets_view(self, request):
+        return admin_views.targets(self, request)
+
+    def import_view(self, request):
+        return admin_views.import_register(self, request)
+
+    def template_view(self, request, file_type):
+        return admin_views.import_template(self, request, file_type)
+
+
+class StaffInline(admin.TabularInline):
+    model = FederationStaff
+    extra = 0
+    can_delete = False
+    fields = ["name", "is_social_worker", "is_full_time", "started_on", "ended_on"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    can_delete = False
+    fields = ["organization", "joined_on", "left_on"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Federation)
-class FederationAdmin(AuditedAdmin):
-    list_display = ["name", "township"]
-    search_fields = ["name"]
+class FederationAdmin(ScopedAdmin):
+    selector = staticmethod(federations_visible_to)
+    list_display = ["name", "kind", "township", "credit_code", "head_name", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "credit_code"]
     list_select_related = ["township"]
     autocomplete_fields = ["township"]
+    inlines = [StaffInline, MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        federation_save(actor=request.user, federation=obj, reason=self.reason(form))
+
+    def save_formset(self, request, form, formset, change):
+        pass  # the inlines are read-only: staff and members have their own pages
+
+
+def _limit_federations(admin_obj, request, field):
+    if not sees_everything(request.user):
+        field.queryset = field.queryset.filter(
+            pk__in=[
+                a.federation_id
+                for a in active_assignments(request.user)
+                if a.role == Role.FEDERATION_STAFF
+            ]
+        )
+    return field
+
+
+@admin.register(FederationStaff)
+class FederationStaffAdmin(ScopedAdmin):
+    selector = staticmethod(staff_visible_to)
+    writer_roles = (Role.ADMINISTRATOR, Role.FEDERATION_STAFF)
+    list_display = [
+        "name",
+        "federation",
+        "is_social_worker",
+        "is_full_time",
+        "started_on",
+        "ended_on",
+    ]
+    list_filter = ["is_social_worker", "is_full_time"]
+    search_fields = ["name", "federation__name"]
+    list_select_related = ["federation"]
+    autocomplete_fields = ["federation", "user"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _limit_federations(self, request, field) if db_field.name == "federation" else field
+
+    def save_model(self, request, obj, form, change):
+        staff_save(actor=request.user, staff=obj, reason=self.reason(form))
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    selector = staticmethod(memberships_visible_to)
+    writer_roles = (Role.ADMINISTRATOR, Role.FEDERATION_STAFF)
+    list_display = ["organization", "federation", "joined_on", "left_on"]
+    list_filter = ["federation"]
+    search_fields = ["organization__name", "federation__name"]
+    autocomplete_fields = ["federation", "organization"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _limit_federations(self, request, field) if db_field.name == "federation" else field
+
+    def save_model(self, request, obj, form, change):
+        membership_save(actor=request.user, membership=obj, reason=self.reason(form))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.models import Role
@@ -134,7 +135,32 @@ def organization_save(
         organization.save()
         if categories is not None:
             _set_categories(organization, categories, reason or _("categories set"))
+        if creating:
+            join_registering_federation(actor=actor, organization=organization, reason=reason)
     return organization
+
+
+def join_registering_federation(*, actor, organization: Organization, reason: str = "") -> None:
+    """An organization that a federation's staff registers joins that federation today (the
+    federation serves and supervises its township's organizations). Administrators' and
+    commands' registrations join nothing by themselves."""
+    if sees_everything(actor):
+        return
+    community_path = organization.community.path
+    for a in active_assignments(actor):
+        if (
+            a.role == Role.FEDERATION_STAFF
+            and a.federation_id
+            and a.federation.is_active
+            and community_path.startswith(a.federation.township.path)
+        ):
+            membership = Membership(
+                federation=a.federation,
+                organization=organization,
+                joined_on=max(timezone.localdate(), organization.founded_on or datetime.date.min),
+            )
+            set_reason(membership, reason or _("registered by the federation")).save()
+            return
 
 
 def organization_change_state(
@@ -179,13 +205,21 @@ def federation_save(*, actor, federation: Federation, reason: str = "") -> Feder
     return federation
 
 
-def staff_add(*, actor, staff: FederationStaff, reason: str = "") -> FederationStaff:
-    """Add a staff member (administrators, or the federation's own staff)."""
+def staff_save(*, actor, staff: FederationStaff, reason: str = "") -> FederationStaff:
+    """Add or update a staff member (administrators, or the federation's own staff)."""
     require_federation_staff(actor, staff.federation)
+    if staff.pk:
+        old = FederationStaff.objects.get(pk=staff.pk)
+        if old.federation_id != staff.federation_id:
+            require_federation_staff(actor, old.federation)
     _validate(staff)
     with transaction.atomic():
-        set_reason(staff, reason or _("staff added")).save()
+        set_reason(staff, reason or (_("staff added") if staff.pk is None else _("updated")))
+        staff.save()
     return staff
+
+
+staff_add = staff_save
 
 
 def staff_end(
@@ -216,9 +250,19 @@ def membership_add(
     if organization.state == Organization.State.DISSOLVED:
         raise Conflict(_("The organization is dissolved."), code="organization_dissolved")
     membership = Membership(federation=federation, organization=organization, joined_on=joined_on)
+    return membership_save(actor=actor, membership=membership, reason=reason or _("joined"))
+
+
+def membership_save(*, actor, membership: Membership, reason: str = "") -> Membership:
+    """Record or correct a membership (administrators or the federation's staff)."""
+    require_federation_staff(actor, membership.federation)
+    if membership.pk:
+        old = Membership.objects.select_related("federation").get(pk=membership.pk)
+        if old.federation_id != membership.federation_id:
+            require_federation_staff(actor, old.federation)
     _validate(membership)
     with transaction.atomic():
-        set_reason(membership, reason or _("joined")).save()
+        set_reason(membership, reason or _("updated")).save()
     return membership
 
 
