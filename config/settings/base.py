@@ -201,6 +201,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        # federations
+        "FederationKindEnum": "federations.models.FederationKind",
+        "OrganizationStateEnum": "federations.models.OrganizationState",
+        "OrganizationLegalStatusEnum": "federations.models.LegalStatus",
+        "PartyFormEnum": "federations.models.PartyForm",
+        "OrganizationCategoryEnum": "federations.models.Category",
         # ledger
         "LedgerAccountKindEnum": "ledger.models.AccountKind",
         "LedgerTransferKindEnum": "ledger.models.TransferKind",
