@@ -44,7 +44,7 @@ class HistoryQueryInput(serializers.Serializer):
     )
 
     def validate_model(self, value):
-        model = registry.audited_model_by_key(value)
+        model = history.model_by_key(value)
         if model is None:
             raise serializers.ValidationError(_("No audited model of this name."))
         return model
@@ -129,14 +129,14 @@ class FieldChangeSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="history")
+    kind = serializers.CharField(help_text="history, or transfer (a ledger transfer)")
     model = serializers.CharField()
     model_name = serializers.CharField()
     object_id = serializers.CharField()
     object_repr = serializers.CharField()
     history_id = serializers.IntegerField()
     previous_history_id = serializers.IntegerField(allow_null=True)
-    action = serializers.ChoiceField(choices=sorted(history.ACTIONS))
+    action = serializers.ChoiceField(choices=[*sorted(history.ACTIONS), "transfer"])
     at = serializers.DateTimeField()
     user = UserRefSerializer(allow_null=True)
     actor = serializers.CharField()
@@ -304,6 +304,8 @@ class VersionDiffView(APIView):
         model = data.validated_data["model"]
         object_id = data.validated_data["object_id"]
         hist = registry.history_model_for(model)
+        if hist is None:
+            raise NotFound(_("No such versions of this object."))
         old, new = history.versions_between(
             hist,
             object_id,

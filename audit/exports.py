@@ -167,10 +167,8 @@ def query_from_params(params: dict) -> history.HistoryQuery:
 
     from federations.models import Region
 
-    from . import registry
-
     return history.HistoryQuery(
-        model=registry.audited_model_by_key(params["model"]) if params.get("model") else None,
+        model=history.model_by_key(params["model"]) if params.get("model") else None,
         object_id=params.get("object_id"),
         user_id=params.get("user"),
         region=Region.objects.get(pk=params["region"]) if params.get("region") else None,

@@ -36,6 +36,7 @@ from . import registry
 
 ACTIONS = {"create": "+", "change": "~", "delete": "-"}
 ACTION_NAMES = {v: k for k, v in ACTIONS.items()}
+ACTION_NAMES["T"] = "transfer"
 
 
 @dataclass
@@ -50,7 +51,7 @@ class HistoryQuery:
 
     def as_dict(self) -> dict:
         return {
-            "model": registry.model_key(self.model) if self.model else None,
+            "model": model_key(self.model) if self.model else None,
             "object_id": self.object_id,
             "user": self.user_id,
             "region": getattr(self.region, "pk", None),
@@ -85,6 +86,10 @@ class Key:
             raise InvalidInput(
                 _("Invalid cursor."), fields={"cursor": [_("Invalid cursor.")]}
             ) from exc
+
+
+def model_key(model) -> str:
+    return f"{model._meta.app_label}.{model._meta.model_name}"
 
 
 def _is_auditor_of_root(user) -> bool:
@@ -204,6 +209,15 @@ def timeline_page(
         sql, branch_params = qs[:limit].query.sql_with_params()
         parts.append(f"({sql})")
         params.extend(branch_params)
+    for source in extra_sources():
+        if query.model is not None and query.model is not source.model:
+            continue
+        qs = source.branch(query, user, after)
+        if qs is None:
+            continue
+        sql, branch_params = qs[:limit].query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(branch_params)
     if not parts:
         return []
     sql = (
@@ -293,11 +307,17 @@ def _user_info(user) -> dict | None:
 def entries(rows: list[Row]) -> list[dict]:
     """The page's rows with who, when, why and the difference from the version before."""
     hist_by_key = {registry.model_key(h.instance_type): h for h in registry.timeline_models()}
+    sources = {s.key: s for s in extra_sources()}
     grouped: dict[str, list[int]] = {}
     for row in rows:
         grouped.setdefault(row.model_key, []).append(row.history_id)
     loaded: dict[tuple[str, int], tuple] = {}
+    ready: dict[tuple[str, int], dict] = {}
     for key, ids in grouped.items():
+        if key in sources:
+            for pk, data in sources[key].entries(ids).items():
+                ready[(key, pk)] = data
+            continue
         hist = hist_by_key[key]
         obj_attname = _obj_field(hist).attname
         pk = hist._meta.pk.attname
@@ -319,6 +339,9 @@ def entries(rows: list[Row]) -> list[dict]:
             loaded[(key, record.pk)] = (hist, record, prevs.get(record._previous))
     out = []
     for row in rows:
+        if (row.model_key, row.history_id) in ready:
+            out.append(ready[(row.model_key, row.history_id)])
+            continue
         hist, record, prev = loaded[(row.model_key, row.history_id)]
         out.append(entry(hist, record, prev))
     return out
@@ -367,3 +390,124 @@ def versions_between(hist, object_id, from_id: int, to_id: int, user) -> tuple:
         return None, None
     found = hist._default_manager.select_related("history_user").in_bulk([from_id, to_id])
     return found.get(from_id), found.get(to_id)
+
+
+# ---------------------------------------------------------------- ledger transfers
+
+
+class TransferSource:
+    """Ledger transfers in the same timeline (they are insert-only: their own record).
+
+    Scope: the ledger's own `transfers_visible_to`; a region filter matches a transfer
+    when one of its accounts is in the region."""
+
+    key = "ledger.transfer"
+
+    def __init__(self, model, visible_to):
+        self.model = model
+        self.visible_to = visible_to
+
+    def branch(self, query: HistoryQuery, user, after: Key | None):
+        if query.actions:
+            return None  # create/change/delete filter the history of objects only
+        qs = self.visible_to(user)
+        if query.region is not None:
+            q = Q()
+            for side in ("from_account", "to_account"):
+                for lookup in registry._OWNER:
+                    q |= Q(**{f"{side}__{lookup}__path__startswith": query.region.path})
+            qs = qs.filter(q)
+        if query.object_id is not None:
+            try:
+                qs = qs.filter(pk=int(query.object_id))
+            except ValueError as exc:
+                raise InvalidInput(
+                    _("Invalid object id."), fields={"object_id": [_("Invalid object id.")]}
+                ) from exc
+        if query.user_id is not None:
+            qs = qs.filter(created_by_id=query.user_id)
+        if query.since is not None:
+            qs = qs.filter(created_at__gte=query.since)
+        if query.until is not None:
+            qs = qs.filter(created_at__lt=query.until)
+        if after is not None:
+            qs = qs.filter(created_at__lte=after.at)
+            if self.key == after.model:
+                qs = qs.filter(Q(created_at__lt=after.at) | Q(pk__lt=after.history_id))
+            elif self.key > after.model:
+                qs = qs.filter(created_at__lt=after.at)
+        return (
+            qs.annotate(
+                _c0=Value(self.key, output_field=CharField()),
+                _c1=F("pk"),
+                _c2=F("created_at"),
+                _c3=Value("T", output_field=CharField()),
+                _c4=F("created_by_id"),
+                _c5=Value("", output_field=TextField()),
+                _c6=Cast(F("memo"), output_field=TextField()),
+                _c7=Cast(F("pk"), output_field=TextField()),
+            )
+            .values_list("_c0", "_c1", "_c2", "_c3", "_c4", "_c5", "_c6", "_c7")
+            .order_by("-created_at", "-pk")
+        )
+
+    def entries(self, ids) -> dict[int, dict]:
+        transfers = self.model._base_manager.filter(pk__in=ids).select_related(
+            "from_account", "to_account", "source_account", "created_by"
+        )
+        out = {}
+        for t in transfers:
+            fields = [
+                ("amount", t.amount),
+                ("from_account", str(t.from_account)),
+                ("to_account", str(t.to_account)),
+                ("source_account", str(t.source_account)),
+                ("kind", t.kind),
+                ("state", t.state),
+                ("reverses", t.reverses_id),
+            ]
+            changes = [
+                {
+                    "field": name,
+                    "label": str(self.model._meta.get_field(name).verbose_name),
+                    "old": None,
+                    "new": plain(value),
+                }
+                for name, value in fields
+                if value not in (None, "")
+            ]
+            out[t.pk] = {
+                "kind": "transfer",
+                "model": self.key,
+                "model_name": str(self.model._meta.verbose_name),
+                "object_id": str(t.pk),
+                "object_repr": str(t),
+                "history_id": t.pk,
+                "previous_history_id": None,
+                "action": "transfer",
+                "at": t.created_at,
+                "user": _user_info(t.created_by),
+                "actor": "",
+                "reason": t.memo or "",
+                "changes": changes,
+            }
+        return out
+
+
+def model_by_key(key: str):
+    """An audited model, or the model of another timeline source (ledger.transfer)."""
+    model = registry.audited_model_by_key(key)
+    if model is None:
+        extra = {s.key: s.model for s in extra_sources()}
+        model = extra.get((key or "").strip().lower())
+    return model
+
+
+def extra_sources() -> list:
+    """Other timelines shown with the history: ledger transfers, when the ledger exists."""
+    try:
+        from ledger.models import Transfer
+        from ledger.selectors import transfers_visible_to
+    except ImportError:
+        return []
+    return [TransferSource(Transfer, transfers_visible_to)]

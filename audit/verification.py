@@ -24,6 +24,7 @@ def verify_ledger_result() -> dict:
         "first_bad": _plain(getattr(outcome, "first_bad", None)),
         "head_id": _plain(getattr(outcome, "head_id", None)),
         "head_hash": _plain(getattr(outcome, "head_hash", None)),
+        "problems": _plain(getattr(outcome, "problems", []))[:100],
     }
     return data
 

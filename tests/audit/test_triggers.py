@@ -104,3 +104,37 @@ def test_bypass_needs_a_superuser(regions):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL audit.bypass = 'on'")
         cursor.execute("DELETE FROM federations_historicalregion WHERE history_id < 0")
+
+
+LEDGER_INSERT_ONLY = ["ledger_transfer", "ledger_chainseal", "ledger_verificationrun"]
+
+
+def test_ledger_insert_only_tables_refuse_changes(regions):
+    """The ledger's insert-only tables (guarded by the ledger's own triggers)."""
+    factories = pytest.importorskip("tests.ledger.factories")
+    from ledger import chain as ledger_chain
+    from ledger.verification import verify_ledger
+
+    factories.funded_source("10.00", region=regions["town_a"])
+    ledger_chain.seal(full=True)
+    verify_ledger()
+    for table in LEDGER_INSERT_ONLY:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT min(id) FROM {table}"
+                if table != "ledger_chainseal"
+                else "SELECT min(seq) FROM ledger_chainseal"
+            )
+            pk = cursor.fetchone()[0]
+        assert pk is not None, table
+        column = "seq" if table == "ledger_chainseal" else "id"
+        for sql in (
+            f"UPDATE {table} SET {column} = {column} WHERE {column} = %s",
+            f"DELETE FROM {table} WHERE {column} = %s",
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
+                c.execute(sql, [pk])
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
+            # The ledger lets test databases truncate unless told not to (its flush).
+            c.execute("SET LOCAL ledger.refuse_truncate = 'on'")
+            c.execute(f"TRUNCATE {table} CASCADE")
