@@ -100,3 +100,50 @@ def communities_for(township_name: str, is_street: bool, count: int = 3):
     area = "urban" if is_street else "rural"
     prefix = township_name[:2]
     return [(f"{prefix}{names[(start + i) % len(names)]}", area) for i in range(count)]
+
+
+# (name suffix, categories) of demo organizations; the first of each community is filed,
+# with its own party branch, and is usually its brand.
+URBAN_ORGANIZATIONS = [
+    ("夕阳红志愿服务队", ["volunteering", "elderly_companionship"]),
+    ("邻里调解室", ["dispute_mediation"]),
+    ("居民议事会", ["democratic_consultation", "social_mobilisation"]),
+    ("合唱团", ["singing"]),
+    ("广场舞队", ["dance", "fitness"]),
+    ("书画协会", ["calligraphy_painting"]),
+    ("摄影协会", ["photography"]),
+    ("困难帮扶队", ["hardship_relief", "humanistic_care"]),
+    ("心理疏导站", ["counselling", "relationship_mediation"]),
+    ("长者助餐点", ["elderly_meals"]),
+    ("健身俱乐部", ["fitness"]),
+]
+RURAL_ORGANIZATIONS = [
+    ("乡贤理事会", ["village_worthies_council", "democratic_consultation"]),
+    ("社会工作服务站", ["social_work_station", "hardship_relief"]),
+    ("生产互助组", ["production_mutual_aid"]),
+    ("特色农产品协会", ["specialty_produce", "production_cooperative"]),
+    ("电商服务中心", ["ecommerce_service"]),
+    ("秧歌队", ["dance"]),
+]
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = [
+    "建国",
+    "秀英",
+    "桂兰",
+    "志强",
+    "海燕",
+    "明",
+    "丽",
+    "伟",
+    "芳",
+    "军",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+]
+
+
+def person(n: int) -> str:
+    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
