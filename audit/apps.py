@@ -17,7 +17,9 @@ def _after_migrate(using="default", verbosity=0, **kwargs):
     from django.db import connections
 
     from .db import install, set_bypass
+    from .history import forget_tables
 
+    forget_tables()
     connection = connections[using]
     set_bypass(connection, False)
     install(connection, verbosity=verbosity if verbosity > 1 else 0)

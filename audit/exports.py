@@ -63,22 +63,27 @@ def _text(value) -> str:
 def flat_rows(query: history.HistoryQuery, user, progress=None):
     """One list per history entry, newest first."""
     done = 0
+    tz = timezone.get_current_timezone()
+    actions = {key: str(label) for key, label in ACTION_LABELS.items()}
+    actions["transfer"] = str(_("Transfer"))
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
     for rows in history.iterate(query, user):
         for entry in history.entries(rows):
-            user_info = entry["user"] or {}
+            user_info = entry["user"]
+            changes = entry["changes"]
             yield [
-                timezone.localtime(entry["at"]).isoformat(),
+                entry["at"].astimezone(tz).isoformat(),
                 entry["model"],
                 entry["model_name"],
                 entry["object_id"],
                 entry["object_repr"],
                 entry["history_id"],
-                str(ACTION_LABELS.get(entry["action"], entry["action"])),
-                user_info.get("username", ""),
+                actions.get(entry["action"], entry["action"]),
+                user_info["username"] if user_info else "",
                 entry["actor"],
                 entry["reason"],
-                _changes_text(entry["changes"]),
-                json.dumps(entry["changes"], ensure_ascii=False),
+                _changes_text(changes),
+                dumps(changes),
             ]
         done += len(rows)
         if progress is not None:

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import CharField, F, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -86,6 +88,27 @@ class Key:
             raise InvalidInput(
                 _("Invalid cursor."), fields={"cursor": [_("Invalid cursor.")]}
             ) from exc
+
+
+_TABLES: dict = {}
+TABLES_TTL = 300.0
+
+
+def existing_tables() -> set[str]:
+    """Table names, cached for a few minutes (a model whose migration is not written yet
+    has no table: its branch is left out rather than failing the query)."""
+    import time
+
+    alias = connection.alias
+    found = _TABLES.get(alias)
+    if found is None or time.monotonic() - found[0] > TABLES_TTL:
+        found = (time.monotonic(), set(connection.introspection.table_names()))
+        _TABLES[alias] = found
+    return found[1]
+
+
+def forget_tables() -> None:
+    _TABLES.clear()
 
 
 def model_key(model) -> str:
@@ -198,7 +221,7 @@ def timeline_page(
     hists = registry.timeline_models()
     if query.model is not None:
         hists = [h for h in hists if h.instance_type is query.model]
-    tables = set(connection.introspection.table_names())
+    tables = existing_tables()
     parts, params = [], []
     for hist in hists:
         if hist._meta.db_table not in tables:
@@ -229,7 +252,7 @@ def timeline_page(
         return [Row(*r) for r in cursor.fetchall()]
 
 
-def iterate(query: HistoryQuery, user, *, chunk: int = 2000):
+def iterate(query: HistoryQuery, user, *, chunk: int = 5000):
     """Every row of the query, newest first, in chunks (bounded memory)."""
     after = None
     while True:
@@ -270,28 +293,65 @@ def tracked_fields(hist) -> list:
     return list(fields)
 
 
-def diff(hist, new, old) -> list[dict]:
-    """Field-by-field difference from `old` (None: nothing before) to `new`."""
+_FIELDS_CACHE: dict = {}
+
+
+def _fields(hist, language: str | None = None) -> list[tuple[str, str, str]]:
+    """(attname, name, translated label) of the tracked fields, cached per language."""
+    key = (hist, language or translation.get_language())
+    found = _FIELDS_CACHE.get(key)
+    if found is None:
+        found = [(f.attname, f.name, str(f.verbose_name)) for f in tracked_fields(hist)]
+        _FIELDS_CACHE[key] = found
+    return found
+
+
+def _get(record, attname):
+    if record is None:
+        return None
+    if isinstance(record, dict):
+        return record.get(attname)
+    return getattr(record, attname, None)
+
+
+def diff(hist, new, old, *, language: str | None = None) -> list[dict]:
+    """Field-by-field difference from `old` (None: nothing before) to `new`; each a
+    historical row or a dict of its column values by attname."""
     changes = []
-    for f in tracked_fields(hist):
-        attname = f.attname
-        before = getattr(old, attname, None) if old is not None else None
-        after = getattr(new, attname, None) if new is not None else None
+    for attname, name, label in _fields(hist, language):
+        before = _get(old, attname)
+        after = _get(new, attname)
         if old is not None and new is not None and before == after:
             continue
         if old is None and after in (None, ""):
             continue
         if new is None and before in (None, ""):
             continue
-        changes.append(
-            {
-                "field": f.name,
-                "label": str(f.verbose_name),
-                "old": plain(before),
-                "new": plain(after),
-            }
-        )
+        changes.append({"field": name, "label": label, "old": plain(before), "new": plain(after)})
     return changes
+
+
+def diff_values(fields, new: dict, old: dict | None) -> list[dict]:
+    """diff() for rows read as dicts (the fast path of pages and exports)."""
+    changes = []
+    if old is None:
+        for attname, name, label in fields:
+            after = new[attname]
+            if after is not None and after != "":
+                changes.append({"field": name, "label": label, "old": None, "new": plain(after)})
+        return changes
+    for attname, name, label in fields:
+        before, after = old[attname], new[attname]
+        if before != after:
+            changes.append(
+                {"field": name, "label": label, "old": plain(before), "new": plain(after)}
+            )
+    return changes
+
+
+def _ids_in(pk: str, ids: list[int]) -> dict:
+    """pk IN (ids) as one array parameter (= ANY), not thousands of placeholders."""
+    return {f"{pk}__in": RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))}
 
 
 def _user_info(user) -> dict | None:
@@ -304,14 +364,28 @@ def _user_info(user) -> dict | None:
     }
 
 
+def _user_from_values(record: dict) -> dict | None:
+    if record.get("history_user_id") is None:
+        return None
+    full = f"{record['_u_first'] or ''} {record['_u_last'] or ''}".strip()
+    return {
+        "id": record["history_user_id"],
+        "username": record["_u_name"],
+        "name": full or record["_u_name"],
+    }
+
+
 def entries(rows: list[Row]) -> list[dict]:
-    """The page's rows with who, when, why and the difference from the version before."""
+    """The page's rows with who, when, why and the difference from the version before.
+
+    Per model on the page: one query for the rows (with their previous version's id and
+    their user), one for the previous versions; values, not model instances."""
     hist_by_key = {registry.model_key(h.instance_type): h for h in registry.timeline_models()}
     sources = {s.key: s for s in extra_sources()}
+    language = translation.get_language()
     grouped: dict[str, list[int]] = {}
     for row in rows:
         grouped.setdefault(row.model_key, []).append(row.history_id)
-    loaded: dict[tuple[str, int], tuple] = {}
     ready: dict[tuple[str, int], dict] = {}
     for key, ids in grouped.items():
         if key in sources:
@@ -321,62 +395,79 @@ def entries(rows: list[Row]) -> list[dict]:
         hist = hist_by_key[key]
         obj_attname = _obj_field(hist).attname
         pk = hist._meta.pk.attname
+        manager = hist._default_manager
         previous = (
-            hist._default_manager.filter(
-                **{obj_attname: OuterRef(obj_attname), f"{pk}__lt": OuterRef(pk)}
-            )
+            manager.filter(**{obj_attname: OuterRef(obj_attname), f"{pk}__lt": OuterRef(pk)})
             .order_by(f"-{pk}")
             .values(pk)[:1]
         )
+        attnames = [a for a, _n, _l in _fields(hist)]
+        meta = [pk, "history_date", "history_type", "history_change_reason", "history_user_id"]
+        if registry._has_field(hist, "history_actor"):
+            meta.append("history_actor")
+        columns = list(dict.fromkeys([*attnames, obj_attname, *meta]))
         records = list(
-            hist._default_manager.filter(**{f"{pk}__in": ids})
-            .select_related("history_user")
-            .annotate(_previous=Subquery(previous))
+            manager.filter(**_ids_in(pk, ids))
+            .annotate(
+                _previous=Subquery(previous),
+                _u_name=F("history_user__username"),
+                _u_first=F("history_user__first_name"),
+                _u_last=F("history_user__last_name"),
+            )
+            .values(*columns, "_previous", "_u_name", "_u_first", "_u_last")
         )
-        prev_ids = [r._previous for r in records if r._previous is not None]
-        prevs = hist._default_manager.in_bulk(prev_ids) if prev_ids else {}
+        prev_ids = [r["_previous"] for r in records if r["_previous"] is not None]
+        prevs = {}
+        if prev_ids:
+            prevs = {
+                r[pk]: r
+                for r in manager.filter(**_ids_in(pk, prev_ids)).values(
+                    *dict.fromkeys([*attnames, pk])
+                )
+            }
         for record in records:
-            loaded[(key, record.pk)] = (hist, record, prevs.get(record._previous))
-    out = []
-    for row in rows:
-        if (row.model_key, row.history_id) in ready:
-            out.append(ready[(row.model_key, row.history_id)])
-            continue
-        hist, record, prev = loaded[(row.model_key, row.history_id)]
-        out.append(entry(hist, record, prev))
-    return out
+            prev = prevs.get(record["_previous"])
+            ready[(key, record[pk])] = entry(hist, record, prev, language)
+    return [ready[(row.model_key, row.history_id)] for row in rows]
 
 
-def entry(hist, record, prev) -> dict:
+def entry(hist, record: dict, prev: dict | None, language: str | None = None) -> dict:
     model = hist.instance_type
-    kind = record.history_type
-    if kind == "-":
-        changes = []
-    else:
-        changes = diff(hist, record, prev)
+    kind = record["history_type"]
+    pk = hist._meta.pk.attname
     return {
         "kind": "history",
-        "model": registry.model_key(model),
-        "model_name": str(model._meta.verbose_name),
-        "object_id": str(getattr(record, _obj_field(hist).attname)),
-        "object_repr": _repr(record),
-        "history_id": record.pk,
-        "previous_history_id": prev.pk if prev is not None else None,
+        "model": model_key(model),
+        "model_name": _model_name(model, language),
+        "object_id": str(record[_obj_field(hist).attname]),
+        "object_repr": _repr(record, hist),
+        "history_id": record[pk],
+        "previous_history_id": prev[pk] if prev is not None else None,
         "action": ACTION_NAMES.get(kind, kind),
-        "at": record.history_date,
-        "user": _user_info(record.history_user),
-        "actor": getattr(record, "history_actor", "") or "",
-        "reason": record.history_change_reason or "",
-        "changes": changes,
+        "at": record["history_date"],
+        "user": _user_from_values(record),
+        "actor": record.get("history_actor") or "",
+        "reason": record["history_change_reason"] or "",
+        "changes": [] if kind == "-" else diff_values(_fields(hist, language), record, prev),
     }
 
 
-def _repr(record) -> str:
+_NAMES_CACHE: dict = {}
+
+
+def _model_name(model, language: str | None = None) -> str:
+    key = (model, language or translation.get_language())
+    if key not in _NAMES_CACHE:
+        _NAMES_CACHE[key] = str(model._meta.verbose_name)
+    return _NAMES_CACHE[key]
+
+
+def _repr(record: dict, hist) -> str:
     for name in ("name", "title", "username", "code"):
-        value = getattr(record, name, None)
+        value = record.get(name)
         if isinstance(value, str) and value:
             return value[:200]
-    return f"#{getattr(record, _obj_field(type(record)).attname)}"
+    return f"#{record.get(_obj_field(hist).attname)}"
 
 
 def versions_between(hist, object_id, from_id: int, to_id: int, user) -> tuple:
