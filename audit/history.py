@@ -230,7 +230,7 @@ def timeline_page(
         if qs is None:
             continue
         sql, branch_params = qs[:limit].query.sql_with_params()
-        parts.append(f"({sql})")
+        parts.append(f"SELECT * FROM ({sql}) AS b{len(parts)}")
         params.extend(branch_params)
     for source in extra_sources():
         if query.model is not None and query.model is not source.model:
@@ -239,7 +239,7 @@ def timeline_page(
         if qs is None:
             continue
         sql, branch_params = qs[:limit].query.sql_with_params()
-        parts.append(f"({sql})")
+        parts.append(f"SELECT * FROM ({sql}) AS b{len(parts)}")
         params.extend(branch_params)
     if not parts:
         return []
@@ -351,6 +351,8 @@ def diff_values(fields, new: dict, old: dict | None) -> list[dict]:
 
 def _ids_in(pk: str, ids: list[int]) -> dict:
     """pk IN (ids) as one array parameter (= ANY), not thousands of placeholders."""
+    if connection.vendor != "postgresql":
+        return {f"{pk}__in": list(ids)}
     return {f"{pk}__in": RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))}
 
 

@@ -44,6 +44,10 @@ class Command(BaseCommand):
             raise CommandError("audit verification FAILED", returncode=1)
 
     def _summary(self, run):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            self.stdout.write("note: the history chain and the backstop need PostgreSQL")
         result = run.result
         history = result["history_chain"]
         self.stdout.write(
