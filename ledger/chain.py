@@ -24,8 +24,11 @@ from django.utils import timezone
 
 GENESIS = "0" * 64
 SEAL_LOCK_KEY = 7_351_001  # pg_advisory_xact_lock key of the sealer
-LOOKBACK_IDS = 100_000  # an ordinary (not full) pass looks this far below the last sealed id
-LOOKBACK_RESOLVED = timedelta(days=2)
+# An ordinary pass (every few seconds) looks this far back for transfers committed late
+# (their transaction began before others that were already sealed); the nightly full
+# pass looks at everything, so nothing stays unsealed for longer than a day.
+LOOKBACK_IDS = 20_000
+LOOKBACK_RESOLVED = timedelta(hours=6)
 
 TRANSFER_COLUMNS = (
     "id, from_account_id, to_account_id, source_account_id, amount, kind, memo, two_phase, "
@@ -155,7 +158,16 @@ def _seal_batch(*, full: bool, batch: int) -> int:
 
 
 def _insert(cursor, links):
-    if links:
+    if links and connection.vendor == "postgresql":
+        # one statement for the whole batch
+        seqs, transfers, events, prevs, hashes, times = map(list, zip(*links, strict=True))
+        cursor.execute(
+            "INSERT INTO ledger_chainseal (seq, transfer_id, event, prev_hash, hash, sealed_at) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], "
+            "%s::text[], %s::timestamptz[])",
+            [seqs, transfers, events, prevs, hashes, times],
+        )
+    elif links:
         cursor.executemany(
             "INSERT INTO ledger_chainseal (seq, transfer_id, event, prev_hash, hash, sealed_at) "
             "VALUES (%s, %s, %s, %s, %s, %s)",

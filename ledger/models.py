@@ -314,7 +314,12 @@ class Transfer(models.Model):
             models.Index(fields=["source_account", "id"], name="ledger_transfer_source"),
             models.Index(fields=["kind", "id"], name="ledger_transfer_kind"),
             models.Index(fields=["created_at"], name="ledger_transfer_created"),
-            models.Index(fields=["resolved_at"], name="ledger_transfer_resolved"),
+            # for the chain sealer: two-phase transfers resolved lately
+            models.Index(
+                fields=["resolved_at"],
+                name="ledger_transfer_resolved",
+                condition=Q(two_phase=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -230,18 +231,18 @@ _BALANCE_SET = "posted = posted + %s, pending = pending + %s, receivable = recei
 _GUARD = " AND (NOT is_guarded OR posted + %s >= pending + %s)"
 
 
-def _account_sql(leg: _Leg, *, after_t: bool) -> tuple[str, list]:
+def _account_sql(leg: _Leg, *, after: str | None) -> tuple[str, list]:
     sql = f"UPDATE ledger_accountbalance SET {_BALANCE_SET} WHERE account_id = %s"
     params = [leg.posted, leg.pending, leg.receivable, leg.account.pk]
-    if after_t:
-        sql += " AND EXISTS (SELECT 1 FROM t)"
+    if after:  # runs only once the CTE before it has done its part (and in that order)
+        sql += f" AND EXISTS (SELECT 1 FROM {after})"
     if leg.guard:
         sql += _GUARD
         params += [leg.posted, leg.pending]
     return sql + " RETURNING account_id, is_guarded", params
 
 
-def _source_sql(leg: _Leg, *, pg: bool) -> tuple[str, list]:
+def _source_sql(leg: _Leg, *, account_cte: str | None) -> tuple[str, list]:
     if not leg.may_insert:
         # A guarded account spends only a share it holds, and a reservation is released
         # only where it was made: update, never insert (an inserted row with a negative
@@ -249,71 +250,86 @@ def _source_sql(leg: _Leg, *, pg: bool) -> tuple[str, list]:
         sql = (
             f"UPDATE ledger_sourcebalance SET {_BALANCE_SET} "
             "WHERE account_id = %s AND source_account_id = %s"
-            + (" AND EXISTS (SELECT 1 FROM a)" if pg else "")
+            + (f" AND EXISTS (SELECT 1 FROM {account_cte})" if account_cte else "")
             + (_GUARD if leg.guard else "")
             + " RETURNING 1"
         )
         params = [leg.posted, leg.pending, leg.receivable, leg.account.pk, leg.source_id]
         return sql, params + ([leg.posted, leg.pending] if leg.guard else [])
-    source_rows = "FROM a" if pg else "FROM ledger_accountbalance WHERE account_id = %s"
+    rows = (
+        f"FROM {account_cte}" if account_cte else "FROM ledger_accountbalance WHERE account_id = %s"
+    )
     sql = (
         "INSERT INTO ledger_sourcebalance AS b "
         "(account_id, source_account_id, is_guarded, posted, pending, receivable) "
-        f"SELECT account_id, %s, is_guarded, %s, %s, %s {source_rows} "
+        f"SELECT account_id, %s, is_guarded, %s, %s, %s {rows} "
         "ON CONFLICT (account_id, source_account_id) DO UPDATE SET "
         "posted = b.posted + excluded.posted, pending = b.pending + excluded.pending, "
         "receivable = b.receivable + excluded.receivable RETURNING 1"
     )
     params = [leg.source_id, leg.posted, leg.pending, leg.receivable]
-    if not pg:
+    if not account_cte:
         params.append(leg.account.pk)
     return sql, params
 
 
-def _run(head: tuple[str, list] | None, leg: _Leg) -> int | None:
-    """Apply `head` (the transfer's insert or state change, if any) and one leg.
-
-    Returns the id `head` returned (None when it changed nothing; then the leg is not
-    applied either). Raises _Refused when a guard stops the leg.
+def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg) -> int | None:
+    """The whole posting as ONE statement (PostgreSQL): claim the key or change the
+    transfer's state (t), then the lower account id (a1) and its source share (s1), then
+    the higher (a2, s2). Each CTE waits for the one before it, so rows are locked in
+    that order. If a guard stops a leg, ledger_guard() raises and the statement, hence
+    everything it did, is undone; if t changed nothing (key already used), no leg runs.
     """
-    pg = connection.vendor == "postgresql"
+    ctes, params, prev = [f"t AS ({head[0]})"], list(head[1]), "t"
+    for n, leg in ((1, first), (2, second)):
+        a_sql, a_params = _account_sql(leg, after=prev)
+        s_sql, s_params = _source_sql(leg, account_cte=f"a{n}")
+        ctes += [f"a{n} AS ({a_sql})", f"s{n} AS ({s_sql})"]
+        params += a_params + s_params
+        prev = f"s{n}"
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT h, ledger_guard("
+        "h IS NULL OR (a1 = 1 AND s1 = 1 AND a2 = 1 AND s2 = 1), concat_ws(',', a1, s1, a2, s2)"
+        ") FROM (SELECT (SELECT id FROM t) AS h, (SELECT count(*) FROM a1) AS a1, "
+        "(SELECT count(*) FROM s1) AS s1, (SELECT count(*) FROM a2) AS a2, "
+        "(SELECT count(*) FROM s2) AS s2) AS counts"
+    )
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        # A server-side (prepared after a few uses) statement: planned once per
+        # connection, unlike Django's client-side binding.
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _refused_leg(exc, first: _Leg, second: _Leg):
+    """The leg and level named by ledger_guard()'s error ("ledger_refused:a1,s1,a2,s2")."""
+    message = str(exc)
+    marker = "ledger_refused:"
+    if marker not in message:
+        return None
+    counts = message.split(marker, 1)[1].split()[0].split(",")[:4]
+    for i, count in enumerate(counts):
+        if count.strip() != "1":
+            return _Refused(first if i < 2 else second, "account" if i % 2 == 0 else "source")
+    return _Refused(first, "account")  # pragma: no cover
+
+
+def _run_steps(head: tuple[str, list], leg: _Leg | None, first: bool) -> int | None:
+    """SQLite (the demo): the same pieces as separate statements, in the same order."""
     with connection.cursor() as cursor:
-        if pg:
-            a_sql, a_params = _account_sql(leg, after_t=head is not None)
-            s_sql, s_params = _source_sql(leg, pg=True)
-            ctes, params = [], []
-            if head is not None:
-                ctes.append(f"t AS ({head[0]})")
-                params += head[1]
-            ctes += [f"a AS ({a_sql})", f"s AS ({s_sql})"]
-            params += a_params + s_params
-            first = "(SELECT id FROM t)" if head is not None else "0"
-            cursor.execute(
-                f"WITH {', '.join(ctes)} SELECT {first}, "
-                "(SELECT count(*) FROM a), (SELECT count(*) FROM s)",
-                params,
-            )
-            head_id, n_account, n_source = cursor.fetchone()
-            if head is not None and head_id is None:
+        head_id = 0
+        if first:
+            cursor.execute(*head)
+            row = cursor.fetchone()
+            if row is None:
                 return None
-        else:
-            head_id = 0
-            if head is not None:
-                cursor.execute(*head)
-                row = cursor.fetchone()
-                if row is None:
-                    return None
-                head_id = row[0]
-            cursor.execute(*_account_sql(leg, after_t=False))
-            n_account = len(cursor.fetchall())
-            n_source = 0
-            if n_account:
-                cursor.execute(*_source_sql(leg, pg=False))
-                n_source = len(cursor.fetchall())
-    if n_account != 1:
-        raise _Refused(leg, "account")
-    if n_source != 1:
-        raise _Refused(leg, "source")
+            head_id = row[0]
+        cursor.execute(*_account_sql(leg, after=None))
+        if len(cursor.fetchall()) != 1:
+            raise _Refused(leg, "account")
+        cursor.execute(*_source_sql(leg, account_cte=None))
+        if len(cursor.fetchall()) != 1:
+            raise _Refused(leg, "source")
     return head_id
 
 
@@ -350,18 +366,31 @@ def _ordered(legs: list[_Leg]) -> list[_Leg]:
 
 
 def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | None:
-    """Run head + legs in account-id order in one transaction; None if head did nothing."""
+    """Apply head + legs in account-id order, atomically; None if head did nothing.
+
+    On PostgreSQL the posting is one statement: outside any transaction it is its own
+    transaction (one round trip); inside a caller's transaction it runs in a savepoint,
+    so a refusal leaves the caller's transaction usable.
+    """
+    first, second = _ordered(legs)
     try:
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    return _pg_posting(head, first, second)
+            return _pg_posting(head, first, second)
         with transaction.atomic():
-            first, second = _ordered(legs)
-            head_id = _run(head, first)
-            if head_id is None:
-                return None
-            _run(None, second)
+            head_id = _run_steps(head, first, True)
+            if head_id is not None:
+                _run_steps(head, second, False)
             return head_id
     except _Refused as refused:
         raise _explain(refused, source, amount) from None
     except DatabaseError as exc:
+        refused = _refused_leg(exc, first, second)
+        if refused is not None:
+            raise _explain(refused, source, amount) from None
         error = translate_db_error(exc)
         if error is None:
             raise
