@@ -272,13 +272,11 @@ class OrganizationViewSet(
         org = self.get_object()
         return Response(OrganizationSerializer(org, context=self._context_for([org])).data)
 
-    def _save(self, org, data, *, partial):
+    def _save(self, org, data):
         categories = data.pop("categories", None)
         reason = data.pop("reason", "")
         for field, value in data.items():
             setattr(org, field, value)
-        if org.party_form == Organization.PartyForm.NONE and not partial:
-            org.party_established_on = org.party_established_on or None
         organization_save(
             actor=self.request.user, organization=org, categories=categories, reason=reason
         )
@@ -290,7 +288,7 @@ class OrganizationViewSet(
         data = OrganizationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(
-            self._save(Organization(), dict(data.validated_data), partial=False),
+            self._save(Organization(), dict(data.validated_data)),
             status=status.HTTP_201_CREATED,
         )
 
@@ -299,7 +297,7 @@ class OrganizationViewSet(
         org = self.get_object()
         data = OrganizationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(self._save(org, dict(data.validated_data), partial=True))
+        return Response(self._save(org, dict(data.validated_data)))
 
     @extend_schema(request=OrganizationStateInputSerializer, responses=OrganizationSerializer)
     @action(detail=True, methods=["post"], url_path="state")

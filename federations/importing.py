@@ -208,10 +208,11 @@ def import_organizations(
         raise ImportRefused(errors)
     index = {h: i for i, h in enumerate(headers) if h}
 
+    # One query for every community (with its path): no per-row lookups while validating.
     communities = {
-        code: (pk, path)
-        for code, pk, path in Region.objects.filter(level=Region.Level.COMMUNITY).values_list(
-            "code", "id", "path"
+        r.code: r
+        for r in Region.objects.filter(level=Region.Level.COMMUNITY).only(
+            "id", "code", "path", "level", "area_type", "parent_id", "name"
         )
     }
     taken_codes = set(
@@ -262,10 +263,10 @@ def import_organizations(
                     if found is None:
                         raise ValueError(_("No community or village with this code."))
                     if allowed_paths is not None and not any(
-                        found[1].startswith(p) for p in allowed_paths
+                        found.path.startswith(p) for p in allowed_paths
                     ):
                         raise ValueError(_("Not in a township your federation serves."))
-                    org.community_id = found[0]
+                    org.community = found
                 elif field == "legal_status":
                     org.legal_status = _lookup(legal, text)
                 elif field == "party_form":
@@ -293,7 +294,8 @@ def import_organizations(
                 failed.add(field)
         try:
             org.full_clean(
-                exclude=[f for f in failed if f != "categories"],
+                # The community was looked up above (no query per row for the foreign key).
+                exclude=["community", *(f for f in failed if f != "categories")],
                 validate_unique=False,
                 validate_constraints=False,
             )

@@ -115,6 +115,10 @@ def test_list_query_count_does_not_grow(world, client_for, users, django_assert_
         staff.get("/api/v1/members/")
     with django_assert_max_num_queries(7):
         client.get("/api/v1/federations/")
+    for i in range(5):
+        make_staff(world["federation_a"], f"社工{i}")
+    with django_assert_max_num_queries(6):
+        assert len(staff.get("/api/v1/federation-staff/").json()["results"]) == 5
 
 
 def test_filters(world, client_for, users):
