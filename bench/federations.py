@@ -10,7 +10,7 @@ a federation in four townships of five and 0–3 social workers each. Figures:
 
 - report_city_ms / report_county_ms / report_township_ms: median time of
   `federations.reports.target_progress()` for the city (211 rows), one county (21 rows)
-  and one township (1 row); report_queries: the queries it runs (constant).
+  and one township (1 row); report_queries: the queries it runs (constant: 4).
 - report_api_city_ms: GET /api/v1/reports/targets/?region=<city> as an administrator.
 - export_xlsx_city_ms: the city's XLSX export.
 - import_rows_per_s: `import_organizations` of a BENCH_IMPORT_ROWS (2,000) row CSV, all valid

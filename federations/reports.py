@@ -1,9 +1,10 @@
 """Progress against the policy's targets (东民〔2020〕14号 二(二)), per township, county and city.
 
-Three aggregate queries whatever the region's size: communities grouped by township and
-area type (with per-community organization counts as subqueries), the region tree down to
-townships (with whether each has an active federation), and the active federations with
-their current social workers. Counties and the city are sums of their townships.
+Four aggregate queries whatever the region's size: communities grouped by township and
+area type, active organizations grouped the same way (with the number of distinct
+communities that have one, and one that is a brand), the region tree down to townships
+(with whether each has an active federation), and the active federations with their
+current social workers. Counties and the city are sums of their townships.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import io
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -106,33 +106,36 @@ def finish_row(row: dict) -> dict:
     return row
 
 
-def _community_counts(region: Region):
-    """Per (township, area type): communities, organizations, villages with one, brands."""
-
-    def per_community(**filters):
-        orgs = (
-            Organization.objects.filter(
-                community=OuterRef("pk"), state=Organization.State.ACTIVE, **filters
-            )
-            .order_by()
-            .values("community")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        return Coalesce(Subquery(orgs, output_field=IntegerField()), Value(0))
-
-    return (
+def _community_counts(region: Region) -> dict:
+    """{(township id, area type): {communities, organizations, with_org, with_brand}}: two
+    GROUP BY queries (communities; active organizations joined to their community)."""
+    counts: dict = defaultdict(
+        lambda: {"communities": 0, "organizations": 0, "with_org": 0, "with_brand": 0}
+    )
+    communities = (
         Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith=region.path)
-        .annotate(n_org=per_community(), n_brand=per_community(is_brand=True))
         .order_by()
         .values("parent_id", "area_type")
+        .annotate(n=Count("id"))
+    )
+    for c in communities:
+        counts[(c["parent_id"], c["area_type"])]["communities"] = c["n"]
+    organizations = (
+        Organization.objects.filter(
+            state=Organization.State.ACTIVE, community__path__startswith=region.path
+        )
+        .order_by()
+        .values("community__parent_id", "community__area_type")
         .annotate(
-            communities=Count("id"),
-            organizations=Sum("n_org"),
-            with_org=Count("id", filter=Q(n_org__gt=0)),
-            with_brand=Count("id", filter=Q(n_brand__gt=0)),
+            n=Count("id"),
+            with_org=Count("community", distinct=True),
+            with_brand=Count("community", distinct=True, filter=Q(is_brand=True)),
         )
     )
+    for o in organizations:
+        row = counts[(o["community__parent_id"], o["community__area_type"])]
+        row.update(organizations=o["n"], with_org=o["with_org"], with_brand=o["with_brand"])
+    return counts
 
 
 def target_progress(region: Region, *, on: datetime.date | None = None) -> list[dict]:
@@ -163,11 +166,11 @@ def target_progress(region: Region, *, on: datetime.date | None = None) -> list[
     )
 
     per_township: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    for c in _community_counts(region):
-        row = per_township[c["parent_id"]]
-        prefix = "urban" if c["area_type"] == Region.AreaType.URBAN else "rural"
+    for (township_id, area_type), c in _community_counts(region).items():
+        row = per_township[township_id]
+        prefix = "urban" if area_type == Region.AreaType.URBAN else "rural"
         row[f"{prefix}_communities"] += c["communities"]
-        row[f"{prefix}_organizations"] += c["organizations"] or 0
+        row[f"{prefix}_organizations"] += c["organizations"]
         if prefix == "rural":
             row["villages_with_organization"] += c["with_org"]
         row["communities"] += c["communities"]

@@ -123,7 +123,7 @@ def test_staff_are_counted_on_the_day_asked(seeded):
 
 
 def test_a_constant_number_of_queries(seeded, django_assert_num_queries):
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         target_progress(seeded["city"], on=ON)
 
 
