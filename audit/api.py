@@ -227,7 +227,11 @@ class ExportAcceptedSerializer(serializers.Serializer):
 
 QUERY_PARAMS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="Cursor from `next`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1–500, default 100."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+        description="1–500, default 100.",
+    ),
 ]
 
 

@@ -11,13 +11,17 @@ from . import backstop, chain
 from .models import VerificationRun
 
 
-def verify_ledger_result() -> dict:
+def verify_ledger_result(expect_head: str | None = None) -> dict:
     """The ledger's own verification (ledger.verification.verify_ledger), when installed."""
     try:
         from ledger.verification import verify_ledger
     except ImportError:
         return {"available": False, "ok": True}
-    outcome = verify_ledger()
+    if expect_head:
+        head_id, _sep, head_hash = expect_head.partition(":")
+        outcome = verify_ledger(expect_head=(int(head_id), head_hash.strip()))
+    else:
+        outcome = verify_ledger()
     data = {
         "available": True,
         "ok": bool(getattr(outcome, "ok", False)),
@@ -41,14 +45,32 @@ def _plain(value):
     return str(value)
 
 
+def ledger_head() -> str | None:
+    """The ledger's chain head as "id:hash", when the ledger is installed."""
+    try:
+        from ledger.chain import chain_head
+    except ImportError:
+        return None
+    head = chain_head()
+    return f"{head.id}:{head.hash}"
+
+
 def run_verification(
-    *, triggered_by: str, expect_head: str | None = None, store: bool = True, ledger: bool = True
+    *,
+    triggered_by: str,
+    expect_head: str | None = None,
+    expect_ledger_head: str | None = None,
+    store: bool = True,
+    ledger: bool = True,
 ) -> VerificationRun:
     started = timezone.now()
     sealed = chain.seal_pending()
     chain_result = chain.verify_chain(expect=expect_head)
     unmatched = backstop.unmatched_changes()
-    ledger_result = verify_ledger_result() if ledger else {"available": False, "ok": True}
+    if ledger:
+        ledger_result = verify_ledger_result(expect_ledger_head)
+    else:
+        ledger_result = {"available": False, "ok": True}
     ok = chain_result.ok and unmatched["count"] == 0 and ledger_result["ok"]
     head = chain_result.head
     run = VerificationRun(

@@ -28,15 +28,18 @@ def test_clean_trail_verifies_and_head_is_printed(regions, users):
     assert "history chain: OK" in out and "backstop: 0 change(s)" in out
     head_out = io.StringIO()
     call_command("audit_verify", "--head", stdout=head_out)
-    head = head_out.getvalue().strip()
+    head, ledger_line = head_out.getvalue().strip().splitlines()
     seal_id, digest = head.split(":")
+    assert ledger_line.startswith("ledger ")
     assert int(seal_id) == HistorySeal.objects.latest("id").pk and len(digest) == 64
     # The head kept outside the database is still in the chain later.
     town = regions["town_a"]
     town.name = "文汇街道（改）"
     set_reason(town, "rename").save()
-    ok, out = _verify("--expect-head", head)
+    ok, out = _verify("--expect-head", head, "--expect-ledger-head", ledger_line.split()[1])
     assert ok, out
+    ok, out = _verify("--expect-head", f"{seal_id}:{'0' * 64}")
+    assert not ok and "head_mismatch" in out
 
 
 def test_seals_chain_every_historical_row_once(regions):

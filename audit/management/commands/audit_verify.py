@@ -1,7 +1,7 @@
 """Verify the audit trail: the history hash chain, the completeness backstop, the ledger.
 
     manage.py audit_verify                 # seal pending rows, verify, store the result
-    manage.py audit_verify --head          # print the chain head (keep it outside the DB)
+    manage.py audit_verify --head          # print the chain heads (keep them outside the DB)
     manage.py audit_verify --expect-head 1234:ab12...   # the head kept earlier is still there
     manage.py audit_verify --json          # the whole result as one JSON document
 
@@ -9,10 +9,11 @@ Exit status 0 when everything matches, 1 when anything does not.
 """
 
 import json
+import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit import chain
+from audit import chain, verification
 from audit.verification import run_verification
 
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--head", action="store_true", help="Seal, then print the head.")
         parser.add_argument("--expect-head", default=None, help="seal_id:hash kept earlier.")
+        parser.add_argument(
+            "--expect-ledger-head", default=None, help="The ledger's id:hash kept earlier."
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
         parser.add_argument("--no-store", action="store_true", help="Do not keep the result.")
 
@@ -29,10 +33,18 @@ class Command(BaseCommand):
         if options["head"]:
             chain.seal_pending()
             self.stdout.write(str(chain.head()))
+            ledger_head = verification.ledger_head()
+            if ledger_head:
+                self.stdout.write(f"ledger {ledger_head}")
             return
+        for name in ("expect_head", "expect_ledger_head"):
+            value = options[name]
+            if value and not re.fullmatch(r"\d+:[0-9a-fA-F]{64}", value.strip()):
+                raise CommandError(f"--{name.replace('_', '-')}: expected <id>:<64 hex digits>")
         run = run_verification(
             triggered_by="command:audit_verify",
             expect_head=options["expect_head"],
+            expect_ledger_head=options["expect_ledger_head"],
             store=not options["no_store"],
         )
         result = run.result
