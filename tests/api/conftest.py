@@ -68,7 +68,8 @@ def build_world() -> World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path / "media"  # job files
     return build_world()
 
 

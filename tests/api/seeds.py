@@ -1,15 +1,76 @@
 """Objects of the other apps, so path parameters of their endpoints name real rows.
 
-Each app's seed is optional: it runs when that app has its test factories. Add one
-function per app; keep them small (one in-scope and one out-of-scope object each).
+For each kind of object there is one in township A (in the scope of `finance_town`,
+`federation_staff` and `organization_rep`) and one in township B (out of their scope).
+Add a small function per app when its endpoints land.
 """
 
 from __future__ import annotations
+
+import datetime
+
+from django.core.files.base import ContentFile
+
+from audit.base import set_reason
+
+
+def seed_federations(world) -> None:
+    from federations.models import Membership
+    from tests.factories import make_region
+    from tests.federations.factories import make_org, make_staff
+
+    o = world.objects
+    # A township with no federation yet (to register one in).
+    o["town_c"] = make_region("370502200", "龙居镇", "township", o["county"])
+    o["staff_a"] = make_staff(o["federation_a"], "甲社工")
+    o["staff_b"] = make_staff(o["federation_b"], "乙社工")
+    o["membership_a"] = Membership.objects.get(
+        federation=o["federation_a"], organization=o["org_a"]
+    )
+    o["membership_b"] = Membership.objects.get(
+        federation=o["federation_b"], organization=o["org_b"]
+    )
+    # Organizations in each township that belong to no federation yet (to join one).
+    o["loose_org_a"] = make_org(o["comm_a2"], "金湖社区读书会")
+    o["loose_org_b"] = make_org(o["comm_b1"], "王家村书画社")
+    # Complete org_a and org_b (the shared tree leaves them minimal); this also gives them
+    # a second version, so the history has a difference to show.
+    for name in ("org_a", "org_b"):
+        org = o[name]
+        org.representative_name = "赵六"
+        org.founded_on = datetime.date(2019, 6, 1)
+        org.full_clean()
+        set_reason(org, "register completed").save()
+
+
+def seed_ledger(world) -> None:
+    from tests.ledger.factories import account, funded_source, move
+
+    o = world.objects
+    for side in ("a", "b"):
+        town, fed, org = o[f"town_{side}"], o[f"federation_{side}"], o[f"org_{side}"]
+        src, _treasury = funded_source("1000.00", region=town)
+        custodial = account("custodial", region=org.community, federation=fed, organization=org)
+        o[f"source_{side}"] = src
+        o[f"account_{side}"] = custodial
+        o[f"transfer_{side}"] = move(src, custodial, "100.00", src)
+
+
+def seed_jobs(world) -> None:
+    """One finished job with a file per user; a job is its owner's (and administrators')."""
+    from audit.models import Job
+
+    for role, user in world.users.items():
+        job = Job(kind="audit.export", owner=user, status=Job.Status.SUCCEEDED, total=1)
+        job.finished_at = datetime.datetime.now(datetime.UTC)
+        job.file.save(f"{role}.csv", ContentFile(b"id\n1\n"), save=False)
+        set_reason(job, "test").save()
+        world.objects[f"job_{role}"] = job
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs]
 
 
 def seed_other_apps(world) -> None:
     for seed in SEEDS:
         seed(world)
-
-
-SEEDS: list = []

@@ -1,0 +1,231 @@
+# ruff: noqa: E501  (the matrix is one table, one row per line)
+"""THE permission matrix: every operation of the API × every role → the expected outcome.
+
+    ALLOW   the role may: 2xx, on the in-scope and on the out-of-scope object alike
+    SCOPED  the role may on objects in its scope (2xx); out of scope answers 404 (an id in
+            the path), or 403/404 (an object named in the query or the body)
+    403     refused, whatever the object (an out-of-scope object may answer 404 instead)
+    404     the role sees no such object at all
+
+test_permission_matrix.py calls every cell and fails on any operation of the schema that
+has no row here: no endpoint lands without its permissions decided.
+
+The roles (tests/api/conftest.py): finance_town, federation_staff and organization_rep sit
+in township A (文汇街道; federation A; organization A); finance_county holds the county over
+townships A and B; the auditor the city. The "out" request names township B's object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.api.conftest import ROLES
+
+ALLOW, SCOPED = "allow", "scoped"
+
+# fmt: off
+#  method, path                                               admin  fin_cty fin_twn fed    org    auditor anon
+MATRIX: dict[tuple[str, str], tuple] = {
+    ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("POST", "/api/v1/auth/token/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
+    # federations/: regions, organizations, federations, staff, members, reports
+    ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("GET", "/api/v1/organizations/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("POST", "/api/v1/organizations/"):                       (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
+    ("GET", "/api/v1/organizations/{id}/"):                   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("PATCH", "/api/v1/organizations/{id}/"):                 (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
+    ("POST", "/api/v1/organizations/{id}/state/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
+    ("GET", "/api/v1/organizations/{id}/eligibility/"):       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("POST", "/api/v1/organizations/import/"):                (ALLOW, 403,    403,    ALLOW,  403,    403,   403),
+    ("GET", "/api/v1/federations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("POST", "/api/v1/federations/"):                         (ALLOW, 403,    403,    403,    403,    403,   403),
+    # A representative sees no federation, not even its own (see the report to the lead).
+    ("GET", "/api/v1/federations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    ("PATCH", "/api/v1/federations/{id}/"):                   (ALLOW, 403,    403,    403,    404,    403,   403),
+    ("GET", "/api/v1/federation-staff/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("POST", "/api/v1/federation-staff/"):                    (ALLOW, 403,    403,    SCOPED, 404,    403,   403),
+    ("GET", "/api/v1/federation-staff/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    ("POST", "/api/v1/federation-staff/{id}/end/"):           (ALLOW, 403,    403,    SCOPED, 404,    403,   403),
+    ("GET", "/api/v1/members/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("POST", "/api/v1/members/"):                             (ALLOW, 403,    403,    SCOPED, 404,    403,   403),
+    ("GET", "/api/v1/members/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
+    ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    # ledger/: read-only
+    ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("GET", "/api/v1/ledger/transfers/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("GET", "/api/v1/ledger/transfers/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    # audit/: auditors and administrators; a job is its owner's
+    ("GET", "/api/v1/audit/history/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
+    ("GET", "/api/v1/audit/history/diff/"):                   (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
+    ("GET", "/api/v1/audit/exports/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
+    ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
+    ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+    ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+}
+# fmt: on
+
+
+@dataclass
+class Req:
+    """One call: path parameters, query and body (JSON unless `multipart`)."""
+
+    path: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+    body: dict | None = None
+    multipart: bool = False
+
+
+def _a_b(name):
+    """In scope: township A's object; out of scope: township B's."""
+    return lambda w, role: (
+        Req(path={"id": w[f"{name}_a"].pk}),
+        Req(path={"id": w[f"{name}_b"].pk}),
+    )
+
+
+def _own_job(w, role):
+    other = "auditor" if role == "administrator" else "administrator"
+    own = w.objects.get(f"job_{role}", w[f"job_{other}"])
+    return Req(path={"id": own.pk}), Req(path={"id": w[f"job_{other}"].pk})
+
+
+def _token(w, role):
+    username = w.users.get(role, w.users["administrator"]).username
+    return Req(body={"username": username, "password": "pw-test-123"}), None
+
+
+def _organization(w, side):
+    return {
+        "name": f"新建组织{side}",
+        "community": w[f"comm_{side}1"].pk,
+        "legal_status": "filed",
+        "categories": ["volunteering"],
+        "representative_name": "孙七",
+        "founded_on": "2022-03-01",
+    }
+
+
+def _federation_body(w, side):
+    from federations.codes import make_credit_code
+
+    return {
+        "name": f"新联合会{side}",
+        "township": w[f"town_{side}"].pk,
+        "credit_code": make_credit_code("51", "370502", 900 + ord(side)),
+        "head_name": "周八",
+    }
+
+
+def _import_file(w, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = "名称,社区代码,法律地位,类别,负责人,成立日期\n导入的组织,%s,备案,volunteering,吴九,2021-05-01\n"
+    upload = SimpleUploadedFile(
+        "register.csv", (csv % w["comm_a2"].code).encode("utf-8"), "text/csv"
+    )
+    return Req(body={"file": upload}, multipart=True), None
+
+
+def _report(w, role):
+    return Req(query={"region": w["town_a"].pk}), Req(query={"region": w["town_b"].pk})
+
+
+def _diff(w, role):
+    from federations.models import Organization
+
+    ids = list(
+        Organization.history.filter(id=w["org_a"].pk)
+        .order_by("history_id")
+        .values_list("history_id", flat=True)
+    )
+    query = {
+        "model": "federations.organization",
+        "object_id": str(w["org_a"].pk),
+        "from_version": ids[0],
+        "to_version": ids[-1],
+    }
+    return Req(query=query), None
+
+
+END = {"on": "2026-12-31", "reason": "测试"}
+
+# How each row is called: (the in-scope request, the out-of-scope request or None).
+# Rows not listed are called once, with no parameters.
+REQUESTS = {
+    ("POST", "/api/v1/auth/token/"): _token,
+    ("GET", "/api/v1/regions/{id}/"): lambda w, role: (
+        Req(path={"id": w["comm_a1"].pk}),
+        Req(path={"id": w["comm_b1"].pk}),
+    ),
+    ("POST", "/api/v1/organizations/"): lambda w, role: (
+        Req(body=_organization(w, "a")),
+        Req(body=_organization(w, "b")),
+    ),
+    ("GET", "/api/v1/organizations/{id}/"): _a_b("org"),
+    ("PATCH", "/api/v1/organizations/{id}/"): lambda w, role: (
+        Req(path={"id": w["org_a"].pk}, body={"name": "改名的组织"}),
+        Req(path={"id": w["org_b"].pk}, body={"name": "改名的组织"}),
+    ),
+    ("POST", "/api/v1/organizations/{id}/state/"): lambda w, role: (
+        Req(path={"id": w["org_a"].pk}, body={"state": "suspended", "reason": "测试"}),
+        Req(path={"id": w["org_b"].pk}, body={"state": "suspended", "reason": "测试"}),
+    ),
+    ("GET", "/api/v1/organizations/{id}/eligibility/"): _a_b("org"),
+    ("POST", "/api/v1/organizations/import/"): _import_file,
+    ("POST", "/api/v1/federations/"): lambda w, role: (Req(body=_federation_body(w, "c")), None),
+    ("GET", "/api/v1/federations/{id}/"): _a_b("federation"),
+    ("PATCH", "/api/v1/federations/{id}/"): lambda w, role: (
+        Req(path={"id": w["federation_a"].pk}, body={"head_name": "郑十"}),
+        Req(path={"id": w["federation_b"].pk}, body={"head_name": "郑十"}),
+    ),
+    ("POST", "/api/v1/federation-staff/"): lambda w, role: (
+        Req(
+            body={"federation": w["federation_a"].pk, "name": "新社工", "started_on": "2025-01-01"}
+        ),
+        Req(
+            body={"federation": w["federation_b"].pk, "name": "新社工", "started_on": "2025-01-01"}
+        ),
+    ),
+    ("GET", "/api/v1/federation-staff/{id}/"): _a_b("staff"),
+    ("POST", "/api/v1/federation-staff/{id}/end/"): lambda w, role: (
+        Req(path={"id": w["staff_a"].pk}, body=END),
+        Req(path={"id": w["staff_b"].pk}, body=END),
+    ),
+    ("POST", "/api/v1/members/"): lambda w, role: (
+        Req(
+            body={
+                "federation": w["federation_a"].pk,
+                "organization": w["loose_org_a"].pk,
+                "joined_on": "2025-01-01",
+            }
+        ),
+        Req(
+            body={
+                "federation": w["federation_b"].pk,
+                "organization": w["loose_org_b"].pk,
+                "joined_on": "2025-01-01",
+            }
+        ),
+    ),
+    ("GET", "/api/v1/members/{id}/"): _a_b("membership"),
+    ("POST", "/api/v1/members/{id}/leave/"): lambda w, role: (
+        Req(path={"id": w["membership_a"].pk}, body=END),
+        Req(path={"id": w["membership_b"].pk}, body=END),
+    ),
+    ("GET", "/api/v1/reports/targets/"): _report,
+    ("GET", "/api/v1/reports/targets/export/"): _report,
+    ("GET", "/api/v1/ledger/accounts/{id}/"): _a_b("account"),
+    ("GET", "/api/v1/ledger/transfers/{id}/"): _a_b("transfer"),
+    ("GET", "/api/v1/audit/history/diff/"): _diff,
+    ("GET", "/api/v1/jobs/{id}/"): _own_job,
+    ("GET", "/api/v1/jobs/{id}/download/"): _own_job,
+}
+
+
+def expected(key: tuple[str, str]) -> dict:
+    """The row for one operation as {role: outcome}."""
+    return dict(zip(ROLES, MATRIX[key], strict=True))

@@ -1,0 +1,93 @@
+"""Every cell of tests/api/permission_matrix.py, called for real; and no operation left out."""
+
+import pytest
+from django.db import transaction
+from rest_framework.test import APIClient
+
+from tests.api.conftest import ROLES
+from tests.api.openapi import operations
+from tests.api.permission_matrix import ALLOW, MATRIX, REQUESTS, SCOPED, Req, expected
+
+OPERATIONS = operations()
+VALUES = {ALLOW, SCOPED, 403, 404}
+
+
+def test_every_operation_in_the_schema_has_a_row():
+    missing = sorted(op.label for op in OPERATIONS if op.key not in MATRIX)
+    assert not missing, (
+        f"Decide these operations' permissions in tests/api/permission_matrix.py: {missing}"
+    )
+
+
+def test_every_row_is_an_operation_in_the_schema():
+    keys = {op.key for op in OPERATIONS}
+    stale = sorted(f"{m} {p}" for m, p in MATRIX if (m, p) not in keys)
+    assert not stale, f"Rows for operations that no longer exist: {stale}"
+
+
+def test_every_cell_is_a_known_outcome():
+    for key, row in MATRIX.items():
+        assert len(row) == len(ROLES), key
+        assert set(row) <= VALUES, key
+        if SCOPED in row:
+            assert key in REQUESTS, f"{key}: SCOPED needs an in- and an out-of-scope request"
+
+
+def _call(world, op, role, req: Req):
+    client = APIClient()
+    if role in world.users:
+        client.credentials(**{"HTTP_AUTHORIZATION": f"Token {world.tokens[role]}"})
+    url = op.path.format(**req.path)
+    if req.query:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode(req.query)
+    fmt = "multipart" if req.multipart else "json"
+    with transaction.atomic():
+        # Each cell starts from the same world; nothing one call changes leaks to the next.
+        try:
+            return (
+                client.generic(op.method, url)
+                if req.body is None and op.method == "GET"
+                else (getattr(client, op.method.lower())(url, req.body or {}, format=fmt))
+            )
+        finally:
+            transaction.set_rollback(True)
+
+
+def _requests(world, op, role):
+    if op.key in REQUESTS:
+        inside, outside = REQUESTS[op.key](world, role)
+    else:
+        inside, outside = Req(), None
+    return inside, outside
+
+
+def _check(response, want, *, label):
+    status = response.status_code
+    assert status < 500, (label, status)
+    if want == "2xx":
+        assert 200 <= status < 300, (label, status, response.content[:300])
+    else:
+        assert status in want, (label, status, response.content[:300])
+    if status >= 400:
+        assert set(response.json()) == {"code", "detail", "fields"}, label
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if op.key in MATRIX], ids=lambda o: o.label)
+def test_permission_matrix(world, op, subtests):
+    for role, outcome in expected(op.key).items():
+        with subtests.test(role=role, outcome=outcome):
+            inside, outside = _requests(world, op, role)
+            path_scoped = bool(op.path_params)
+            if outcome == ALLOW:
+                want_in, want_out = "2xx", "2xx"
+            elif outcome == SCOPED:
+                want_in, want_out = "2xx", ({404} if path_scoped else {403, 404})
+            elif outcome == 403:
+                want_in, want_out = {403}, {403, 404}
+            else:
+                want_in, want_out = {404}, {404}
+            _check(_call(world, op, role, inside), want_in, label=f"{role} in scope")
+            if outside is not None:
+                _check(_call(world, op, role, outside), want_out, label=f"{role} out of scope")
