@@ -21,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from . import registry
 from .models import HistorySeal, SealColumnSet
@@ -103,6 +104,7 @@ def seal_pending() -> int:
         _stable_session(cursor)
         current = head()
         prev = current.hash
+        now = timezone.now()
         for model in registry.historical_models():
             table = model._meta.db_table
             if table not in tables:
@@ -137,19 +139,22 @@ def seal_pending() -> int:
                 seals = []
                 for row_pk, row_digest in rows:
                     prev = chain_hash(prev, table, row_pk, row_digest)
-                    seals.append(
-                        HistorySeal(
-                            table_name=table,
-                            row_pk=row_pk,
-                            columns=colset,
-                            row_digest=row_digest,
-                            chain_hash=prev,
-                        )
-                    )
-                HistorySeal.objects.bulk_create(seals)
+                    seals.append((table, row_pk, colset.pk, row_digest, prev, now))
+                _copy_seals(cursor, seals)
                 sealed += len(seals)
                 last_pk = rows[-1][0]
     return sealed
+
+
+def _copy_seals(cursor, seals: list[tuple]) -> None:
+    """Append seals with COPY (one round trip per batch, no per-row parameters)."""
+    raw = getattr(cursor, "cursor", cursor)
+    with raw.copy(
+        "COPY audit_historyseal (table_name, row_pk, columns_id, row_digest, chain_hash, "
+        "sealed_at) FROM STDIN"
+    ) as copy:
+        for seal in seals:
+            copy.write_row(seal)
 
 
 @dataclass
