@@ -47,8 +47,8 @@ from audit.context import acting_as, service_user  # noqa: E402
 from ledger import chain, services  # noqa: E402
 from ledger.selectors import balance  # noqa: E402
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 4))
-PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", 250))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 10))
+PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", 100))
 THREADS = int(os.environ.get("BENCH_THREADS", 4))
 PER_THREAD = int(os.environ.get("BENCH_PER_THREAD", 400))
 MILLION = int(os.environ.get("BENCH_MILLION", 1_000_000))
@@ -216,7 +216,7 @@ def million_account(actor):
             [x.pk, x.pk],
         )
         have = cur.fetchone()[0]
-    if have < MILLION:
+    if have < MILLION - 1:
         treasury = services.open_account(
             actor=actor, kind="external", name="bench treasury", code="bench:treasury"
         )

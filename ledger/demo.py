@@ -42,20 +42,24 @@ def load(places: dict) -> dict:
         reason="demo data",
     )
     common = {"actor": actor, "source_account": source}
-    services.post_transfer(
-        **common, from_account=treasury, to_account=source, amount="200000.00",
-        kind=TransferKind.FUNDING, memo="年度补助资金拨入", idempotency_key="demo:ledger:funding",
-
-    services.post_transfer(
-        **common, from_account=source, to_account=project, amount="50000.00",
-        kind=TransferKind.ALLOCATION, memo="分配至为老服务项目", idempotency_key="demo:ledger:alloc",
-
-    services.post_transfer(
-        **common, from_account=project, to_account=payee, amount="12000.00",
-        kind=TransferKind.PAYMENT, memo="第一期服务费", idempotency_key="demo:ledger:pay1",
-
-    services.reserve(
-        **common, from_account=project, to_account=payee, amount="8000.00",
-        kind=TransferKind.PAYMENT, memo="第二期服务费（待验收）", idempotency_key="demo:ledger:pay2",
-
+    steps = [
+        (services.post_transfer, treasury, source, "200000.00", TransferKind.FUNDING,
+         "年度补助资金拨入", "demo:ledger:funding"),
+        (services.post_transfer, source, project, "50000.00", TransferKind.ALLOCATION,
+         "分配至为老服务项目", "demo:ledger:alloc"),
+        (services.post_transfer, project, payee, "12000.00", TransferKind.PAYMENT,
+         "第一期服务费", "demo:ledger:pay1"),
+        (services.reserve, project, payee, "8000.00", TransferKind.PAYMENT,
+         "第二期服务费（待验收）", "demo:ledger:pay2"),
+    ]  # fmt: skip
+    for service, from_account, to_account, amount, kind, memo, key in steps:
+        service(
+            **common,
+            from_account=from_account,
+            to_account=to_account,
+            amount=amount,
+            kind=kind,
+            memo=memo,
+            idempotency_key=key,
+        )
     return {"treasury": treasury, "source": source, "commitment": project}

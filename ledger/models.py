@@ -104,6 +104,7 @@ class Account(AuditedModel):
             models.Index(fields=["region", "id"], name="ledger_account_region"),
             models.Index(fields=["federation", "id"], name="ledger_account_federation"),
             models.Index(fields=["organization", "id"], name="ledger_account_org"),
+            models.Index(fields=["owner_type", "owner_id"], name="ledger_account_owner"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -314,6 +315,10 @@ class Transfer(models.Model):
             models.Index(fields=["source_account", "id"], name="ledger_transfer_source"),
             models.Index(fields=["kind", "id"], name="ledger_transfer_kind"),
             models.Index(fields=["created_at"], name="ledger_transfer_created"),
+            # the state filter: outstanding reservations (small: pending rows only)
+            models.Index(
+                fields=["id"], name="ledger_transfer_pending", condition=Q(state="pending")
+            ),
             # for the chain sealer: two-phase transfers resolved lately
             models.Index(
                 fields=["resolved_at"],

@@ -60,6 +60,7 @@ from .models import (
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999999.99")
 MOVER_ROLES = (Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)
+_TRANSFER_KINDS = frozenset(TransferKind.values)
 
 
 # --------------------------------------------------------------------------- checks
@@ -430,7 +431,7 @@ def _new_transfer(
             _("The source must be a funding source's ledger account."),
             fields={"source_account": [_("Not a funding source account.")]},
         )
-    if kind not in TransferKind.values:
+    if kind not in _TRANSFER_KINDS:
         raise InvalidTransfer(_("Unknown transfer kind."), fields={"kind": [_("Unknown kind.")]})
     memo = memo or ""
     if len(memo) > 500:
