@@ -443,7 +443,15 @@ class JobDownloadView(APIView):
     """The file a finished job produced."""
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            # The file's type follows its name (FileResponse): exports are CSV or XLSX.
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        },
         operation_id="jobs_download",
     )
     def get(self, request, pk):

@@ -223,22 +223,19 @@ def timeline_page(
         hists = [h for h in hists if h.instance_type is query.model]
     tables = existing_tables()
     parts, params = [], []
-    for hist in hists:
-        if hist._meta.db_table not in tables:
-            continue
-        qs = _branch(hist, query, user, after)
-        if qs is None:
-            continue
-        sql, branch_params = qs[:limit].query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) AS b{len(parts)}")
-        params.extend(branch_params)
+    builders = [
+        (hist, _branch, model_key(hist.instance_type))
+        for hist in hists
+        if hist._meta.db_table in tables
+    ]
     for source in extra_sources():
-        if query.model is not None and query.model is not source.model:
+        if query.model is None or query.model is source.model:
+            builders.append((source.model, _source_builder(source), source.key))
+    for target, builder, key in builders:
+        compiled = _compiled_branch(target, builder, key, query, user, after, limit)
+        if compiled is None:
             continue
-        qs = source.branch(query, user, after)
-        if qs is None:
-            continue
-        sql, branch_params = qs[:limit].query.sql_with_params()
+        sql, branch_params = compiled
         parts.append(f"SELECT * FROM ({sql}) AS b{len(parts)}")
         params.extend(branch_params)
     if not parts:
@@ -250,6 +247,190 @@ def timeline_page(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [Row(*r) for r in cursor.fetchall()]
+
+
+def _source_builder(source):
+    def build(_model, query, user, after):
+        return source.branch(query, user, after)
+
+    build.source = source
+    return build
+
+
+# Compiling ~30 ORM branches costs more than running them. A branch's SQL depends only on
+# the query's shape (which filters, the cursor's position relative to the branch, the
+# limit) and on the user's scopes; the values are parameters. So each shape is compiled
+# once with sentinel values, and later queries substitute their own values for them.
+
+_S_OBJ_INT = -7_000_000_001
+_S_USER = -7_000_000_002
+_S_AFTER_PK = -7_000_000_003
+_S_STR = "\x01audit-sentinel-%s\x01"
+_S_SINCE = dt.datetime(1001, 1, 1, 0, 0, 1, 1, tzinfo=dt.UTC)
+_S_UNTIL = dt.datetime(1001, 1, 1, 0, 0, 2, 2, tzinfo=dt.UTC)
+_S_AFTER_AT = dt.datetime(1001, 1, 1, 0, 0, 3, 3, tzinfo=dt.UTC)
+_S_UUID = uuid.UUID("00000000-0000-4000-8000-00000000a0d1")
+_COMPILED: dict = {}
+_COMPILED_MAX = 2000
+
+
+def _scope_key(user) -> tuple:
+    return (
+        sees_everything(user),
+        tuple(
+            sorted(
+                (a.role, a.region_id, a.federation_id, a.organization_id, a.scope_path or "")
+                for a in active_assignments(user)
+            )
+        ),
+        _is_auditor_of_root(user),
+    )
+
+
+def _obj_sentinel(target):
+    from django.db import models as m
+
+    field = (
+        target._meta.get_field(target.instance_type._meta.pk.name)
+        if hasattr(target, "instance_type") and registry._has_field(target, "history_date")
+        else target._meta.pk
+    )
+    if isinstance(field, m.UUIDField):
+        return _S_UUID
+    if isinstance(field, (m.IntegerField, m.AutoField)):
+        return _S_OBJ_INT
+    return _S_STR % "obj"
+
+
+def _compiled_branch(target, builder, key, query, user, after, limit):
+    """(sql, params) of one branch, from the shape cache when possible."""
+    position = None
+    if after is not None:
+        position = "lt" if key < after.model else "eq" if key == after.model else "gt"
+    shape = (
+        target,
+        builder.__name__,
+        _scope_key(user),
+        query.model is not None,
+        query.object_id is not None,
+        query.user_id is not None,
+        query.region is not None,
+        query.since is not None,
+        query.until is not None,
+        len(query.actions),
+        position,
+        limit,
+        connection.alias,
+    )
+    cached = _COMPILED.get(shape)
+    if cached is None:
+        from types import SimpleNamespace
+
+        obj_sentinel = _obj_sentinel(target)
+        sentinel_query = HistoryQuery(
+            model=query.model,
+            object_id=str(obj_sentinel) if query.object_id is not None else None,
+            user_id=_S_USER if query.user_id is not None else None,
+            region=SimpleNamespace(pk=None, path=_S_STR % "region")
+            if query.region is not None
+            else None,
+            since=_S_SINCE if query.since is not None else None,
+            until=_S_UNTIL if query.until is not None else None,
+            actions=[_S_STR % f"a{i}" for i in range(len(query.actions))],
+        )
+        sentinel_after = None
+        if after is not None:
+            sentinel_after = Key(
+                _S_AFTER_AT,
+                # the same side of this branch's key as the real cursor
+                after.model,
+                _S_AFTER_PK,
+            )
+        try:
+            qs = builder(target, sentinel_query, user, sentinel_after)
+        except InvalidInput:
+            qs = False  # the sentinel does not fit this model's key: no cache
+        if qs is None:
+            cached = ("none",)
+        elif qs is False:
+            cached = ("direct",)
+        else:
+            sql, params = qs[:limit].query.sql_with_params()
+            cached = ("sql", sql, list(params), obj_sentinel)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[shape] = cached
+    if cached[0] == "none":
+        return None
+    if cached[0] == "direct":
+        qs = builder(target, query, user, after)
+        return None if qs is None else qs[:limit].query.sql_with_params()
+    _kind, sql, params, obj_sentinel = cached
+    values = _substitutions(target, query, after, obj_sentinel)
+    if values is None:
+        qs = builder(target, query, user, after)
+        return None if qs is None else qs[:limit].query.sql_with_params()
+    out = []
+    for param in params:
+        if isinstance(param, str) and "\x01audit-sentinel-" in param:
+            for sentinel, value in values["strings"].items():
+                param = param.replace(sentinel, value)
+            out.append(param)
+        else:
+            key = _hashable(param)
+            if key in values["exact"]:
+                value = values["exact"][key]
+                if isinstance(param, int) and not isinstance(param, bool):
+                    value = type(param)(value)
+                param = value
+            out.append(param)
+    return sql, out
+
+
+def _hashable(value):
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("int", int(value))  # psycopg wraps ints (Int8...)
+    if isinstance(value, dt.datetime):
+        return ("datetime", value)
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value)
+
+
+def _substitutions(target, query, after, obj_sentinel) -> dict | None:
+    exact, strings = {}, {}
+    if query.object_id is not None:
+        field = (
+            _obj_field(target) if registry._has_field(target, "history_date") else target._meta.pk
+        )
+        try:
+            value = field.to_python(query.object_id)
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidInput(
+                _("Invalid object id."), fields={"object_id": [_("Invalid object id.")]}
+            ) from exc
+        if isinstance(obj_sentinel, str):
+            strings[obj_sentinel] = str(value)
+        else:
+            exact[_hashable(obj_sentinel)] = value
+    if query.user_id is not None:
+        exact[_hashable(_S_USER)] = query.user_id
+    if query.since is not None:
+        exact[_hashable(_S_SINCE)] = query.since
+    if query.until is not None:
+        exact[_hashable(_S_UNTIL)] = query.until
+    if after is not None:
+        exact[_hashable(_S_AFTER_AT)] = after.at
+        exact[_hashable(_S_AFTER_PK)] = after.history_id
+    for i, action in enumerate(query.actions):
+        strings[_S_STR % f"a{i}"] = action
+    if query.region is not None:
+        strings[_S_STR % "region"] = connection.ops.prep_for_like_query(query.region.path)
+    return {"exact": exact, "strings": strings}
 
 
 def iterate(query: HistoryQuery, user, *, chunk: int = 5000):
@@ -418,15 +599,19 @@ def entries(rows: list[Row]) -> list[dict]:
             )
             .values(*columns, "_previous", "_u_name", "_u_first", "_u_last")
         )
+        # A version list holds most of its own previous versions: fetch only the others.
+        prevs = {r[pk]: r for r in records}
         prev_ids = [r["_previous"] for r in records if r["_previous"] is not None]
-        prevs = {}
-        if prev_ids:
-            prevs = {
-                r[pk]: r
-                for r in manager.filter(**_ids_in(pk, prev_ids)).values(
-                    *dict.fromkeys([*attnames, pk])
-                )
-            }
+        missing = [i for i in prev_ids if i not in prevs]
+        if missing:
+            prevs.update(
+                {
+                    r[pk]: r
+                    for r in manager.filter(**_ids_in(pk, missing)).values(
+                        *dict.fromkeys([*attnames, pk])
+                    )
+                }
+            )
         for record in records:
             prev = prevs.get(record["_previous"])
             ready[(key, record[pk])] = entry(hist, record, prev, language)

@@ -185,3 +185,18 @@ def test_history_list_query_count(client_for, users, changed, django_assert_max_
     with django_assert_max_num_queries(14):
         response = client.get(URL, {"page_size": 100})
     assert response.status_code == 200
+
+
+def test_same_query_shape_with_other_values(client_for, users, changed, regions):
+    """Queries of one shape share their compiled SQL; their values must not mix."""
+    client = client_for(users["auditor"])
+    fin = client.get(URL, {"user": users["finance_county"].pk}).json()["results"]
+    admin = client.get(URL, {"user": users["admin"].pk}).json()["results"]
+    assert {r["user"]["username"] for r in fin} == {"fin_county"}
+    assert {r["user"]["username"] for r in admin} == {"admin1"}
+    a = client.get(URL, {"region": regions["town_a"].pk, "model": "federations.region"}).json()
+    b = client.get(URL, {"region": regions["town_b"].pk, "model": "federations.region"}).json()
+    ids_a = {r["object_id"] for r in a["results"]}
+    ids_b = {r["object_id"] for r in b["results"]}
+    assert str(regions["comm_a1"].pk) in ids_a and str(regions["comm_b1"].pk) in ids_b
+    assert not ids_a & ids_b
