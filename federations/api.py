@@ -1,6 +1,8 @@
 """Regions (read-only), organizations, federations, staff, members and the target report."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -95,6 +97,29 @@ def _within(queryset, name, value, lookup):
     if path is None:
         raise serializers.ValidationError({name: [_("No region with this id.")]})
     return queryset.filter(**{f"{lookup}__path__startswith": path})
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is a 400, not silently no filter."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValidationError(_("Give true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class CategorySerializer(serializers.Serializer):
@@ -229,6 +254,7 @@ class OrganizationFilter(django_filters.FilterSet):
     federation = django_filters.NumberFilter(
         method="filter_federation", label="Current member of this federation (id)"
     )
+    is_brand = StrictBooleanFilter()
 
     class Meta:
         model = Organization
@@ -443,9 +469,17 @@ class FederationInputSerializer(StrictInputSerializer):
     reason = ReasonField(required=False, allow_blank=True)
 
 
+class FederationFilter(django_filters.FilterSet):
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = Federation
+        fields = ["township", "kind", "is_active"]
+
+
 class FederationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = FederationSerializer
-    filterset_fields = ["township", "kind", "is_active"]
+    filterset_class = FederationFilter
     ordering_fields = ["name", "id"]
     ordering = ["name", "id"]
 
@@ -503,11 +537,19 @@ class EndInputSerializer(StrictInputSerializer):
     reason = ReasonField()
 
 
+class StaffFilter(django_filters.FilterSet):
+    is_social_worker = StrictBooleanFilter()
+
+    class Meta:
+        model = FederationStaff
+        fields = ["federation", "is_social_worker"]
+
+
 class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Federation staff; `is_social_worker` marks the social workers the policy asks for."""
 
     serializer_class = StaffSerializer
-    filterset_fields = ["federation", "is_social_worker"]
+    filterset_class = StaffFilter
     ordering_fields = ["name", "started_on", "id"]
     ordering = ["federation", "name", "id"]
 
@@ -597,7 +639,7 @@ class MembershipInputSerializer(StrictInputSerializer):
 
 
 class MembershipFilter(django_filters.FilterSet):
-    active = django_filters.BooleanFilter(method="filter_active", label="Member today")
+    active = StrictBooleanFilter(method="filter_active", label="Member today")
 
     class Meta:
         model = Membership
@@ -752,6 +794,9 @@ class TargetReportView(APIView):
         return Response(TargetReportSerializer({"region": region.pk, "on": on, "rows": rows}).data)
 
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class TargetReportExportView(APIView):
     """The same report as a CSV or XLSX file."""
 
@@ -760,7 +805,10 @@ class TargetReportExportView(APIView):
             *REPORT_PARAMETERS,
             OpenApiParameter("file_type", OpenApiTypes.STR, enum=["csv", "xlsx"]),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+        },
         operation_id="reports_targets_export",
     )
     def get(self, request):

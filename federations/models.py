@@ -301,6 +301,7 @@ class Organization(AuditedModel):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["state", "legal_status"], name="org_state_legal"),
+            models.Index(fields=["legal_status"], name="org_legal_status"),
             models.Index(fields=["party_form"], name="org_party_form"),
             models.Index(fields=["is_brand"], name="org_brand"),
             models.Index(fields=["community", "state"], name="org_community_state"),
@@ -586,6 +587,7 @@ class FederationStaff(AuditedModel):
         ordering = ["federation_id", "name", "id"]
         indexes = [
             models.Index(fields=["federation", "ended_on"], name="fedstaff_fed_ended"),
+            models.Index(fields=["is_social_worker"], name="fedstaff_social_worker"),
         ]
         constraints = [
             models.CheckConstraint(
