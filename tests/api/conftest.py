@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core import signals
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from access.models import Role
@@ -67,10 +68,29 @@ def build_world() -> World:
     return world
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once per test module inside a transaction rolled back at its end.
+
+    Each test's own transaction (the `db` fixture) nests inside it as a savepoint, so a
+    test sees the world and leaves it as it found it; building it per test cost seconds.
+    """
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # job files
+    media.enable()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            media.disable()
+
+
 @pytest.fixture
-def world(db, settings, tmp_path) -> World:
-    settings.MEDIA_ROOT = tmp_path / "media"  # job files
-    return build_world()
+def world(module_world, db) -> World:
+    return module_world
 
 
 @contextlib.contextmanager
