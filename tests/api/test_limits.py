@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import resolve
 
-from config.api.pagination import CursorPagination
+from config.api.pagination import CursorPagination, PageNumberPagination
 from config.api.throttles import UserRateThrottle
 from tests.api.openapi import operations, schema_dict
 
@@ -270,3 +270,23 @@ def test_429_documents_retry_after():
     for path_item in schema_dict()["paths"].values():
         for operation in path_item.values():
             assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+@override_settings(API_MAX_QUERY_STRING=10, DATA_UPLOAD_MAX_MEMORY_SIZE=10)
+def test_limit_messages_are_chinese_by_default(api, db):
+    assert "查询字符串过长" in api.get("/api/v1/me/?q=" + "x" * 20).json()["detail"]
+    body = api.post("/api/v1/auth/token/", {"username": "x" * 20, "password": "y"}).json()
+    assert body["detail"].startswith("请求内容过大")
+    assert "须为 1 到" in _page_size_message()
+
+
+def _page_size_message():
+    from django.test import RequestFactory
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.request import Request
+
+    try:
+        PageNumberPagination().get_page_size(Request(RequestFactory().get("/?page_size=0")))
+    except ValidationError as exc:
+        return str(exc.detail["page_size"][0])
+    raise AssertionError("page_size=0 was accepted")
