@@ -91,3 +91,41 @@ def test_permission_matrix(world, op, subtests):
             _check(_call(world, op, role, inside), want_in, label=f"{role} in scope")
             if outside is not None:
                 _check(_call(world, op, role, outside), want_out, label=f"{role} out of scope")
+
+
+def _list_ids(response) -> set:
+    body = response.json()
+    rows = body.get("results", body) if isinstance(body, dict) else body
+    return {row.get("id") for row in rows if isinstance(row, dict)}
+
+
+LIST_DETAIL = [
+    (op, (op.method, op.path + "{id}/"))
+    for op in OPERATIONS
+    if op.method == "GET" and not op.path_params and ("GET", op.path + "{id}/") in MATRIX
+]
+
+
+@pytest.mark.parametrize("op,detail", LIST_DETAIL, ids=lambda v: getattr(v, "label", ""))
+def test_lists_hide_what_details_hide(world, op, detail, subtests):
+    """A list shows a role the objects its detail shows it, and not the others."""
+    for role, outcome in expected(detail).items():
+        if outcome not in (ALLOW, SCOPED) or expected(op.key)[role] != ALLOW:
+            continue
+        with subtests.test(role=role):
+            inside, outside = REQUESTS[detail](world, role)
+            response = _call(world, op, role, Req(query={"page_size": 200}))
+            assert response.status_code == 200
+            ids = _list_ids(response)
+            assert inside.path["id"] in ids
+            if outside is not None:
+                hidden = outcome == SCOPED
+                assert (outside.path["id"] in ids) is not hidden
+
+
+def test_session_writes_need_the_csrf_token(world):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.users["federation_staff"])
+    response = client.post("/api/v1/members/", {}, format="json")
+    assert response.status_code == 403
+    assert set(response.json()) == {"code", "detail", "fields"}
