@@ -318,3 +318,19 @@ def test_membership_endpoints(world, client_for, users):
     assert left.status_code == 200 and left.json()["left_on"] == "2025-06-01"
     twice = client.post(f"/api/v1/members/{pk}/leave/", {"on": "2025-07-01", "reason": "退出"})
     assert twice.status_code == 409
+
+
+def test_messages_follow_accept_language(world, client_for, users):
+    client = client_for(users["admin"])
+    code = credit_code("51")
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    payload = {
+        **NEW_ORG,
+        "community": world["comm_a2"].pk,
+        "legal_status": "social_group",
+        "credit_code": wrong,
+    }
+    chinese = client.post("/api/v1/organizations/", payload).json()
+    assert "校验码错误" in chinese["fields"]["credit_code"][0]
+    english = client.post("/api/v1/organizations/", payload, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["fields"]["credit_code"][0].startswith("Wrong check character")
