@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -295,10 +296,15 @@ def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg) -> int | None
         "(SELECT count(*) FROM s1) AS s1, (SELECT count(*) FROM a2) AS a2, "
         "(SELECT count(*) FROM s2) AS s2) AS counts"
     )
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        # A server-side (prepared after a few uses) statement: planned once per
-        # connection, unlike Django's client-side binding.
-        cursor.execute(sql, params)
+    raw = connection.connection
+    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
+    if prepare and raw.prepare_threshold is None:
+        # Django turns psycopg's prepared statements off for its own (client-side bound)
+        # cursors; they stay off for those. This server-bound cursor prepares the posting
+        # statement once per connection instead of parsing and planning it every time.
+        raw.prepare_threshold = 5
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True if prepare else None)
         return cursor.fetchone()[0]
 
 
@@ -376,8 +382,7 @@ def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | No
     first, second = _ordered(legs)
     try:
         if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            if connection.in_atomic_block:
+            if connection.in_atomic_block or not connection.get_autocommit():
                 with transaction.atomic():
                     return _pg_posting(head, first, second)
             return _pg_posting(head, first, second)
