@@ -24,10 +24,11 @@ from django.utils import timezone
 
 GENESIS = "0" * 64
 SEAL_LOCK_KEY = 7_351_001  # pg_advisory_xact_lock key of the sealer
-# An ordinary pass (every few seconds) looks this far back for transfers committed late
-# (their transaction began before others that were already sealed); the nightly full
-# pass looks at everything, so nothing stays unsealed for longer than a day.
-LOOKBACK_IDS = 20_000
+# An ordinary pass (every few seconds) looks this far below the last sealed id for
+# transfers committed late (their transaction took its id before others that were
+# already sealed); a rarer late one is sealed by the nightly full pass, which looks at
+# everything. Kept small: the ordinary pass runs often and must stay cheap.
+LOOKBACK_IDS = 2_000
 LOOKBACK_RESOLVED = timedelta(hours=6)
 
 TRANSFER_COLUMNS = (
