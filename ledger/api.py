@@ -13,6 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
+from config.api.filters import IntegerFilter
 from config.api.pagination import CursorPagination
 
 from .models import Account, AccountKind, Transfer, TransferKind, TransferState
@@ -114,6 +115,7 @@ class LedgerTransferSerializer(serializers.ModelSerializer):
 
 class LedgerAccountFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AccountKind.choices)
+    owner_id = IntegerFilter()
 
     class Meta:
         model = Account

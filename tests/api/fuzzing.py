@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -127,7 +128,8 @@ def _param_type(op: Operation, location: str, name: str) -> str | None:
     return None
 
 
-ID_LIKE_QUERY = {"page", "page_size", "cursor", "limit", "offset"}
+# Integer query parameters that are not object ids.
+NOT_IDS = {"page", "page_size", "cursor", "limit", "offset"}
 
 
 def point_at_known_objects(op: Operation, case, data, pool) -> None:
@@ -138,7 +140,7 @@ def point_at_known_objects(op: Operation, case, data, pool) -> None:
         if choices and data.draw(st.integers(0, 3), label=f"known {name}?") > 0:
             case.path_parameters[name] = data.draw(st.sampled_from(choices), label=name)
     for name in list(case.query or {}):
-        if name in ID_LIKE_QUERY or _param_type(op, "query", name) != "integer":
+        if name in NOT_IDS or _param_type(op, "query", name) != "integer":
             continue
         if pool["integer"] and data.draw(st.booleans(), label=f"known {name}?"):
             case.query[name] = data.draw(st.sampled_from(pool["integer"]), label=name)
@@ -188,4 +190,46 @@ def run_fuzz(world, op: Operation, role: str, mode: str, max_examples: int) -> i
         example()
     STATS["examples"] += sent
     STATS["operations"].add(op.key)
+    return sent
+
+
+def run_coverage(world, op: Operation, role: str) -> int:
+    """Send schemathesis's deterministic boundary cases (its coverage phase: each
+    parameter's edges, missing and extra fields, wrong types) as `role`; every one must pass
+    the checks. Returns how many were sent; raises on the first few failures."""
+    from tests.api.conftest import wsgi_in_test_transaction
+
+    schema = fuzz_schema()
+    operation = api_operation(op)
+    cases = schema.iter_coverage_cases(
+        operation,
+        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+    )
+    headers = world.headers(role)
+    failures, sent = [], 0
+    with wsgi_in_test_transaction():
+        for case in cases:
+            negative = case.meta is not None and case.meta.generation.mode.is_negative
+            sent += 1
+            with transaction.atomic():
+                try:
+                    response = case.call_and_validate(
+                        headers=headers, checks=NEGATIVE_CHECKS if negative else CHECKS
+                    )
+                    STATS["statuses"][response.status_code] = (
+                        STATS["statuses"].get(response.status_code, 0) + 1
+                    )
+                except (AssertionError, FailureGroup) as exc:
+                    failures.append(exc)
+                finally:
+                    transaction.set_rollback(True)
+            if len(failures) >= 5:
+                break
+    STATS["examples"] += sent
+    STATS["operations"].add(op.key)
+    if failures:
+        raise AssertionError(
+            f"{len(failures)} failing boundary case(s), first:\n{failures[0]}"
+        ) from failures[0]
     return sent

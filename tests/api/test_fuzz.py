@@ -11,7 +11,7 @@ import pytest
 
 from tests.api import fuzzing
 from tests.api.conftest import ROLES
-from tests.api.fuzzing import has_inputs, run_fuzz
+from tests.api.fuzzing import has_inputs, run_coverage, run_fuzz
 from tests.api.openapi import operations
 from tests.api.permission_matrix import ALLOW, MATRIX, SCOPED, expected
 
@@ -44,3 +44,13 @@ def test_fuzz(world, op, subtests):
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.label)
 def test_fuzz_deep(world, op, subtests):
     _fuzz_every_role(world, op, subtests, lambda *_: fuzzing.DEEP_EXAMPLES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.label)
+def test_boundaries_deep(world, op, subtests):
+    """Schemathesis's deterministic boundary cases, as the roles that get past the
+    permission checks of most operations (validation is where edges matter)."""
+    for role in ("administrator", "federation_staff"):
+        with subtests.test(role=role):
+            assert run_coverage(world, op, role) > 0
