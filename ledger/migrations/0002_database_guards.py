@@ -1,9 +1,8 @@
 """PostgreSQL guards: transfers and chain links are insert-only; balances are never deleted.
 
 Only on PostgreSQL (the SQLite demo has the CHECK constraints of 0001 but no triggers).
-TRUNCATE is refused too, except in a test database (named test_*), where pytest-django
-empties tables with TRUNCATE between tests; a test sets `ledger.refuse_truncate = on` to
-check the refusal there as well.
+TRUNCATE is refused too (0007: except for a superuser session with audit.bypass on, as
+Django's flush in audit/ sets for the test suite).
 """
 
 from django.db import migrations

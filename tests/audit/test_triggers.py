@@ -135,6 +135,4 @@ def test_ledger_insert_only_tables_refuse_changes(regions):
             with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
                 c.execute(sql, [pk])
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
-            # The ledger lets test databases truncate unless told not to (its flush).
-            c.execute("SET LOCAL ledger.refuse_truncate = 'on'")
             c.execute(f"TRUNCATE {table} CASCADE")

@@ -48,12 +48,8 @@ def test_delete_and_truncate_of_transfers_are_refused():
     assert isinstance(
         _refused("DELETE FROM ledger_transfer WHERE id = %s", [t.pk]), TransferImmutable
     )
-    # TRUNCATE is allowed only in test databases (pytest-django empties tables with it),
-    # unless the session asks for the production behaviour, as here.
-    error = _refused(
-        "SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL ledger.refuse_truncate = 'on'; "
-        "TRUNCATE ledger_transfer CASCADE"
-    )
+    # Only a superuser session with audit.bypass on (Django's flush) may truncate.
+    error = _refused("SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE ledger_transfer CASCADE")
     assert isinstance(error, TransferImmutable)
     assert Transfer.objects.filter(pk=t.pk).exists()
 
