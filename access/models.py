@@ -55,11 +55,10 @@ REGION_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR)
 FINANCE_LEVELS = ("county", "township")
 
 
-class RoleAssignment(AuditedModel):
-    user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="role_assignments"
-    )
-    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+class ScopeFields(models.Model):
+    """What a row is scoped to: a region subtree, a federation or an organization
+    (access.selectors.visible_to reads these through each model's lookups)."""
+
     region = models.ForeignKey(
         "federations.Region",
         verbose_name=_("region"),
@@ -84,6 +83,16 @@ class RoleAssignment(AuditedModel):
         blank=True,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+
+class RoleAssignment(ScopeFields, AuditedModel):
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("granted at"), auto_now_add=True)
 

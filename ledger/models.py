@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from access.models import ScopeFields
 from audit.base import AuditedModel
 from config.errors import Conflict
 
@@ -49,11 +50,12 @@ class TransferState(models.TextChoices):
     VOIDED = "voided", _("Voided")
 
 
-class Account(AuditedModel):
+class Account(ScopeFields, AuditedModel):
     """A ledger account. Its owner is named by type and id, so the ledger imports no owner app.
 
     Only outside parties (`external`: treasury, donors, payees) may go negative. The kind
-    never changes once the account exists, because the balance guards depend on it.
+    never changes once the account exists, because the balance guards depend on it. Its scope
+    fields (region, federation, organization) decide who may read it and its transfers.
     """
 
     code = models.CharField(_("code"), max_length=64, unique=True)
@@ -67,31 +69,6 @@ class Account(AuditedModel):
         help_text=_('The owning model as "app_label.modelname", e.g. funds.fundingsource.'),
     )
     owner_id = models.PositiveBigIntegerField(_("owner id"), null=True, blank=True)
-    # Scope: who may read the account (and the transfers touching it).
-    region = models.ForeignKey(
-        "federations.Region",
-        verbose_name=_("region"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    federation = models.ForeignKey(
-        "federations.Federation",
-        verbose_name=_("federation"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    organization = models.ForeignKey(
-        "federations.Organization",
-        verbose_name=_("organization"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
 
