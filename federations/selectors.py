@@ -29,8 +29,15 @@ def organizations_visible_to(user):
 
 
 def federations_visible_to(user):
+    """Region roles: their subtree; staff: their own federation; representatives: the
+    federations their organization is or was a member of (the ones holding its money)."""
     return visible_to(
-        user, Federation.objects.select_related("township"), region="township", federation="id"
+        user,
+        Federation.objects.select_related("township"),
+        region="township",
+        federation="id",
+        organization="memberships__organization",
+        distinct=True,
     )
 
 

@@ -33,9 +33,10 @@ def test_federation_staff_see_their_federation_only(users, regions):
     assert list(orgs) == [regions["org_a"]]
 
 
-def test_organization_rep_sees_its_organization_only(users, regions):
+def test_organization_rep_sees_its_organization_and_its_federation(users, regions):
     assert list(organizations_visible_to(users["org_rep"])) == [regions["org_a"]]
-    assert list(federations_visible_to(users["org_rep"])) == []
+    # The federation its organization belongs to (which holds its money), no other.
+    assert list(federations_visible_to(users["org_rep"])) == [regions["federation_a"]]
 
 
 def test_user_without_roles_sees_nothing(users):

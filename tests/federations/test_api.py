@@ -85,7 +85,9 @@ def test_representative_sees_only_its_organization(world, client_for, users):
     assert list(orgs) == ["府前社区志愿服务队"]
     assert orgs["府前社区志愿服务队"]["representative_id_number"] == "11010519491231002X"
     assert client.get(f"/api/v1/organizations/{world['org_b'].pk}/").status_code == 404
-    assert client.get("/api/v1/federations/").json()["results"] == []
+    # Only the federation its organization belongs to.
+    feds = client.get("/api/v1/federations/").json()["results"]
+    assert [f["id"] for f in feds] == [world["federation_a"].pk]
 
 
 def test_finance_officer_sees_the_region_without_private_data(world, client_for, users):
