@@ -9,8 +9,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.serializers import StrictInputSerializer
-from config.errors import DomainError, InvalidInput
+from core.api.serializers import StrictInputSerializer
+from core.errors import DomainError, InvalidInput
 
 from .selectors import active_assignments, sees_everything
 

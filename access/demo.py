@@ -1,6 +1,6 @@
 """Demo logins, one per role (idempotent). The password is printed by seed_demo."""
 
-from audit.base import set_reason
+from core.audited import set_reason
 
 from .models import Role, RoleAssignment, User
 

@@ -5,7 +5,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from config.api.exceptions import error_body
+from core.api.exceptions import error_body
 
 
 def retry_after_seconds() -> int:

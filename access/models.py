@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.base import AuditedModel, AuditedQuerySet, audited_history
-from config.errors import Conflict
+from core.audited import AuditedModel, AuditedQuerySet, audited_history
+from core.errors import Conflict
 
 
 class UserManager(DjangoUserManager.from_queryset(AuditedQuerySet)):

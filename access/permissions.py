@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from config.errors import NotPermitted
+from core.errors import NotPermitted
 
 from .selectors import has_role, sees_everything
 

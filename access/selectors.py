@@ -44,12 +44,14 @@ def scope_q(
     user,
     *,
     region: str | None = None,
+    region_path: str | None = None,
     federation: str | None = None,
     organization: str | None = None,
     roles: tuple[str, ...] | None = None,
 ) -> Q | None:
     """A filter for what `user` may see; None when nothing. `region` is a lookup to a
-    Region (its path is used), `federation`/`organization` lookups to those objects' ids.
+    Region (its path is used), `region_path` a column holding a region path,
+    `federation`/`organization` lookups to those objects' ids.
     `region="self"` scopes Region itself. `roles` limits which assignments count.
     """
     if sees_everything(user):
@@ -66,6 +68,8 @@ def scope_q(
         elif region and a.scope_path:
             key = "path__startswith" if region == "self" else f"{region}__path__startswith"
             part = Q(**{key: a.scope_path})
+        elif region_path and a.scope_path:
+            part = Q(**{f"{region_path}__startswith": a.scope_path})
         if part is not None:
             q = part if q is None else q | part
     return q
@@ -78,3 +82,16 @@ def visible_to(user, queryset: QuerySet, *, distinct: bool = False, **lookups) -
         return queryset.none()
     queryset = queryset.filter(q)
     return queryset.distinct() if distinct else queryset
+
+
+def has_any_role(user) -> bool:
+    return bool(active_assignments(user))
+
+
+class ScopeResolver:
+    """What core.scoping asks (registered from AccessConfig.ready)."""
+
+    sees_everything = staticmethod(sees_everything)
+    scope_q = staticmethod(scope_q)
+    has_role = staticmethod(has_role)
+    has_any_role = staticmethod(has_any_role)

@@ -3,67 +3,25 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from access.models import Role, User
+from access.selectors import has_role, sees_everything
+from core import jobs
+from core.admin import AuditedAdmin
+from core.jobs import visible_jobs
+from core.models import Job
+from federations.models import Region
+
+from . import chain, exports
 from . import history as audit_history
-from .base import set_reason
-from .models import AccessLog, Job, VerificationRun
-
-REASON_FIELD = "change_reason"
-
-
-class AuditedAdmin(SimpleHistoryAdmin):
-    history_list_display = ["history_actor", "history_change_reason"]
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # SIMPLE_HISTORY_REVERT_DISABLED only hides the button; a POST would still
-        # revert. Old versions are for reading.
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    # The reason typed in the form goes into the history row of the object and its inlines.
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        base = kwargs.get("form") or (
-            getattr(self, "add_form", None) if obj is None and hasattr(self, "add_form") else None
-        )
-        base = base or self.form
-        kwargs["form"] = type(
-            f"Reasoned{base.__name__}",
-            (base,),
-            {
-                REASON_FIELD: forms.CharField(
-                    label=_("Reason for this change"),
-                    required=False,
-                    max_length=500,
-                    help_text=_("Recorded in the change history."),
-                )
-            },
-        )
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f != REASON_FIELD]})
-            for name, opts in super().get_fieldsets(request, obj)
-        ]
-        return [*fieldsets, (_("Change history"), {"fields": [REASON_FIELD]})]
-
-    def save_model(self, request, obj, form, change):
-        set_reason(obj, form.cleaned_data.get(REASON_FIELD))
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        reason = form.cleaned_data.get(REASON_FIELD)
-        for inline_form in formset.forms:
-            if inline_form.has_changed():
-                set_reason(inline_form.instance, reason)
-        super().save_formset(request, form, formset, change)
-
+from .access_log import log_access
+from .models import AccessLog, VerificationRun
+from .tasks import verify
+from .verification import last_run
 
 # ---------------------------------------------------------------- auditors' workbench
 # Read-only pages for auditors (staff users holding the auditor role) and administrators:
@@ -74,8 +32,6 @@ PAGE_SIZE = 50
 
 
 def is_auditor(user) -> bool:
-    from access.models import Role
-    from access.selectors import has_role, sees_everything
 
     return bool(
         user.is_active and user.is_staff and (sees_everything(user) or has_role(user, Role.AUDITOR))
@@ -123,7 +79,6 @@ class TimelineForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from federations.models import Region
 
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = _model_choices()
@@ -136,7 +91,6 @@ class TimelineForm(forms.Form):
         return data
 
     def to_query(self) -> "audit_history.HistoryQuery":
-        from access.models import User
 
         data = self.cleaned_data
         user_id = None
@@ -180,7 +134,6 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        from .verification import last_run
 
         extra_context = {**(extra_context or {}), "last_run": last_run()}
         return super().changelist_view(request, extra_context)
@@ -192,8 +145,6 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
     def timeline_view(self, request):
         """The change timeline, or one object's versions (model + object id) with
         differences; ?from_version=&to_version= compares any two versions."""
-        from .api import log_access
-        from .verification import last_run
 
         self._require(request)
         form = TimelineForm(request.GET or None)
@@ -257,10 +208,6 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
 
     def export_view(self, request):
         """Export the timeline's query: small ones at once, large ones as a job."""
-        from django.http import FileResponse
-
-        from . import chain, exports, jobs
-        from .api import log_access
 
         self._require(request)
         form = TimelineForm(request.GET or None)
@@ -282,7 +229,7 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
                 request,
                 _("The export runs in the background: job %(id)s.") % {"id": job.pk},
             )
-            return HttpResponseRedirect(reverse("admin:audit_job_change", args=[job.pk]))
+            return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
         chain.seal_pending()
         head = chain.head()
         log_access(request, AccessLog.Action.EXPORT, {**query.as_dict(), "format": fmt}, len(probe))
@@ -293,7 +240,6 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
 
     def run_view(self, request):
         """Run a verification now (in the background when a worker is configured)."""
-        from .tasks import verify
 
         self._require(request)
         if request.method != "POST":
@@ -331,6 +277,5 @@ class JobAdmin(ReadOnlyForAuditors, AuditedAdmin):
     ]
 
     def get_queryset(self, request):
-        from .jobs import visible_jobs
 
         return visible_jobs(request.user)

@@ -6,7 +6,6 @@ written to the access log.
 """
 
 from django.http import FileResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,10 +14,14 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput, NotFound
+from core import jobs
+from core.api.jobs import JobSerializer, job_data
+from core.errors import InvalidInput, NotFound
+from federations.models import Region
 
-from . import chain, exports, history, jobs, registry
-from .models import AccessLog, Job
+from . import chain, exports, history, registry
+from .access_log import log_access
+from .models import AccessLog
 from .permissions import IsAuditorOrAdministrator
 from .verification import last_run
 
@@ -50,8 +53,6 @@ class HistoryQueryInput(serializers.Serializer):
         return model
 
     def validate_region(self, value):
-        from federations.models import Region
-
         region = Region.objects.filter(pk=value).first()
         if region is None:
             raise serializers.ValidationError(_("No region with this id."))
@@ -98,18 +99,6 @@ def _page_size(request, default=100, maximum=500) -> int:
             fields={"page_size": [_("Between 1 and %(max)s.") % {"max": maximum}]},
         )
     return value
-
-
-def log_access(request, action: str, query: dict, rows: int | None = None) -> None:
-    user = request.user
-    AccessLog.objects.create(
-        user=user,
-        username=user.get_username(),
-        action=action,
-        query=query,
-        rows=rows,
-        path=request.get_full_path()[:500],
-    )
 
 
 # ------------------------------------------------------------------ output
@@ -181,42 +170,6 @@ class VerificationSerializer(serializers.Serializer):
     head = ChainHeadSerializer()
     result = serializers.JSONField()
     current_head = ChainHeadSerializer()
-
-
-class JobSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    status = serializers.ChoiceField(choices=Job.Status.choices)
-    done = serializers.IntegerField()
-    total = serializers.IntegerField(allow_null=True)
-    progress = serializers.FloatField(allow_null=True)
-    result = serializers.JSONField()
-    error = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    download_url = serializers.CharField(allow_null=True)
-
-
-def job_data(request, job: Job) -> dict:
-    url = None
-    if job.status == Job.Status.SUCCEEDED and job.file:
-        url = request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/download/")
-    result = {k: v for k, v in (job.result or {}).items() if k != "traceback"}
-    return {
-        "id": job.pk,
-        "kind": job.kind,
-        "status": job.status,
-        "done": job.done,
-        "total": job.total,
-        "progress": job.progress,
-        "result": result,
-        "error": job.error,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "download_url": url,
-    }
 
 
 class ExportAcceptedSerializer(serializers.Serializer):
@@ -428,36 +381,3 @@ class VerifyView(APIView):
         }
         log_access(request, AccessLog.Action.VERIFY, {"run": body["id"]})
         return Response(VerificationSerializer(body).data)
-
-
-class JobView(APIView):
-    """A background job's state and progress (its owner and administrators)."""
-
-    @extend_schema(responses=JobSerializer, operation_id="jobs_retrieve")
-    def get(self, request, pk):
-        job = get_object_or_404(jobs.visible_jobs(request.user), pk=pk)
-        return Response(JobSerializer(job_data(request, job)).data)
-
-
-class JobDownloadView(APIView):
-    """The file a finished job produced."""
-
-    @extend_schema(
-        responses={
-            # The file's type follows its name (FileResponse): exports are CSV or XLSX.
-            (200, "text/csv"): OpenApiTypes.BINARY,
-            (
-                200,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ): OpenApiTypes.BINARY,
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-        },
-        operation_id="jobs_download",
-    )
-    def get(self, request, pk):
-        job = get_object_or_404(jobs.visible_jobs(request.user), pk=pk)
-        if job.status != Job.Status.SUCCEEDED or not job.file:
-            raise NotFound(_("This job has no file (yet)."))
-        if job.kind == "audit.export":
-            log_access(request, AccessLog.Action.DOWNLOAD, {"job": str(job.pk)}, job.total)
-        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name)

@@ -30,9 +30,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self):
-        from . import context, exports  # noqa: F401  (exports registers its job handler)
+        from . import exports  # noqa: F401  (exports registers its job handler)
 
-        context.install_command_identity()
-        context.install_celery_identity()
         pre_migrate.connect(_before_migrate, sender=self, dispatch_uid="audit_pre_migrate")
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="audit_post_migrate")

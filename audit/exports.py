@@ -16,10 +16,16 @@ import tempfile
 
 from django.core.files import File
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import chain, history, jobs
+from core import jobs
+from federations.models import Region
+
+from . import chain, history
+from .access_log import log_access
+from .models import AccessLog
 
 SYNC_LIMIT = 5000  # more rows than this: a background job
 
@@ -168,10 +174,6 @@ def export_to_file(fmt: str, query, user, head, progress=None):
 
 def query_from_params(params: dict) -> history.HistoryQuery:
     """Rebuild a HistoryQuery from its as_dict() form (a job's parameters)."""
-    from django.utils.dateparse import parse_datetime
-
-    from federations.models import Region
-
     return history.HistoryQuery(
         model=history.model_by_key(params["model"]) if params.get("model") else None,
         object_id=params.get("object_id"),
@@ -183,7 +185,11 @@ def query_from_params(params: dict) -> history.HistoryQuery:
     )
 
 
-@jobs.handler("audit.export")
+def _log_download(request, job) -> None:
+    log_access(request, AccessLog.Action.DOWNLOAD, {"job": str(job.pk)}, job.total)
+
+
+@jobs.handler("audit.export", on_download=_log_download)
 def export_job(job, progress):
     query = query_from_params(job.params["query"])
     fmt = job.params.get("format", "csv")

@@ -32,7 +32,8 @@ from django.utils.translation import gettext as _
 
 from access.models import Role
 from access.selectors import active_assignments, scope_q, sees_everything
-from config.errors import InvalidInput
+from core import timeline
+from core.errors import InvalidInput
 
 from . import registry
 
@@ -670,31 +671,27 @@ def versions_between(hist, object_id, from_id: int, to_id: int, user) -> tuple:
     return found.get(from_id), found.get(to_id)
 
 
-# ---------------------------------------------------------------- ledger transfers
+# ---------------------------------------------------------------- other timelines
 
 
-class TransferSource:
-    """Ledger transfers in the same timeline (they are insert-only: their own record).
+class RecordSource:
+    """An insert-only record registered through core.timeline (the ledger's transfers):
+    its rows are their own history. Scope: the owner's own `visible_to`; a region filter
+    uses the owner's `region_q`."""
 
-    Scope: the ledger's own `transfers_visible_to`; a region filter matches a transfer
-    when one of its accounts is in the region."""
-
-    key = "ledger.transfer"
-
-    def __init__(self, model, visible_to):
-        self.model = model
-        self.visible_to = visible_to
+    def __init__(self, spec: timeline.RecordTimeline):
+        self.spec = spec
+        self.key = spec.key
+        self.model = spec.model
 
     def branch(self, query: HistoryQuery, user, after: Key | None):
         if query.actions:
             return None  # create/change/delete filter the history of objects only
-        qs = self.visible_to(user)
+        spec = self.spec
+        at, user_id = spec.at, f"{spec.user}_id"
+        qs = spec.visible_to(user)
         if query.region is not None:
-            q = Q()
-            for side in ("from_account", "to_account"):
-                for lookup in registry._OWNER:
-                    q |= Q(**{f"{side}__{lookup}__path__startswith": query.region.path})
-            qs = qs.filter(q)
+            qs = qs.filter(spec.region_q(query.region.path))
         if query.object_id is not None:
             try:
                 qs = qs.filter(pk=int(query.object_id))
@@ -703,70 +700,68 @@ class TransferSource:
                     _("Invalid object id."), fields={"object_id": [_("Invalid object id.")]}
                 ) from exc
         if query.user_id is not None:
-            qs = qs.filter(created_by_id=query.user_id)
+            qs = qs.filter(**{user_id: query.user_id})
         if query.since is not None:
-            qs = qs.filter(created_at__gte=query.since)
+            qs = qs.filter(**{f"{at}__gte": query.since})
         if query.until is not None:
-            qs = qs.filter(created_at__lt=query.until)
+            qs = qs.filter(**{f"{at}__lt": query.until})
         if after is not None:
-            qs = qs.filter(created_at__lte=after.at)
+            qs = qs.filter(**{f"{at}__lte": after.at})
             if self.key == after.model:
-                qs = qs.filter(Q(created_at__lt=after.at) | Q(pk__lt=after.history_id))
+                qs = qs.filter(Q(**{f"{at}__lt": after.at}) | Q(pk__lt=after.history_id))
             elif self.key > after.model:
-                qs = qs.filter(created_at__lt=after.at)
+                qs = qs.filter(**{f"{at}__lt": after.at})
         return (
             qs.annotate(
                 _c0=Value(self.key, output_field=CharField()),
                 _c1=F("pk"),
-                _c2=F("created_at"),
+                _c2=F(at),
                 _c3=Value("T", output_field=CharField()),
-                _c4=F("created_by_id"),
+                _c4=F(user_id),
                 _c5=Value("", output_field=TextField()),
-                _c6=Cast(F("memo"), output_field=TextField()),
+                _c6=Cast(F(spec.reason), output_field=TextField()),
                 _c7=Cast(F("pk"), output_field=TextField()),
             )
             .values_list("_c0", "_c1", "_c2", "_c3", "_c4", "_c5", "_c6", "_c7")
-            .order_by("-created_at", "-pk")
+            .order_by(f"-{at}", "-pk")
         )
 
     def entries(self, ids) -> dict[int, dict]:
-        transfers = self.model._base_manager.filter(pk__in=ids).select_related(
-            "from_account", "to_account", "source_account", "created_by"
+        spec = self.spec
+        records = self.model._base_manager.filter(pk__in=ids).select_related(
+            spec.user, *spec.related
         )
         out = {}
-        for t in transfers:
-            fields = [
-                ("amount", t.amount),
-                ("from_account", str(t.from_account)),
-                ("to_account", str(t.to_account)),
-                ("source_account", str(t.source_account)),
-                ("kind", t.kind),
-                ("state", t.state),
-                ("reverses", t.reverses_id),
-            ]
-            changes = [
-                {
-                    "field": name,
-                    "label": str(self.model._meta.get_field(name).verbose_name),
-                    "old": None,
-                    "new": plain(value),
-                }
-                for name, value in fields
-                if value not in (None, "")
-            ]
-            out[t.pk] = {
-                "kind": "transfer",
+        for record in records:
+            changes = []
+            for name in spec.fields:
+                field = self.model._meta.get_field(name)
+                value = getattr(record, name)
+                if field.is_relation and value is not None:
+                    value = str(value)
+                if value in (None, ""):
+                    continue
+                changes.append(
+                    {
+                        "field": name,
+                        "label": str(field.verbose_name),
+                        "old": None,
+                        "new": plain(value),
+                    }
+                )
+            out[record.pk] = {
+                "kind": spec.action,
                 "model": self.key,
                 "model_name": str(self.model._meta.verbose_name),
-                "object_id": str(t.pk),
-                "object_repr": str(t),
-                "history_id": t.pk,
+                "object_id": str(record.pk),
+                "object_repr": str(record),
+                "history_id": record.pk,
                 "previous_history_id": None,
-                "action": "transfer",
-                "at": t.created_at,
-                "user": _user_info(t.created_by),
+                "action": spec.action,
+                "at": getattr(record, spec.at),
+                "user": _user_info(getattr(record, spec.user)),
                 "actor": "",
-                "reason": t.memo or "",
+                "reason": getattr(record, spec.reason) or "",
                 "changes": changes,
             }
         return out
@@ -781,11 +776,6 @@ def model_by_key(key: str):
     return model
 
 
-def extra_sources() -> list:
-    """Other timelines shown with the history: ledger transfers, when the ledger exists."""
-    try:
-        from ledger.models import Transfer
-        from ledger.selectors import transfers_visible_to
-    except ImportError:
-        return []
-    return [TransferSource(Transfer, transfers_visible_to)]
+def extra_sources() -> list[RecordSource]:
+    """Timelines other apps registered (core.timeline): the ledger's transfers."""
+    return [RecordSource(spec) for spec in timeline.record_timelines()]

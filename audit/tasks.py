@@ -1,18 +1,6 @@
-"""Audit tasks (thin): seal history rows, nightly verification, exports.
-
-`whoami` proves a worker runs tasks under the Celery service identity.
-"""
+"""Audit tasks (thin): seal history rows, nightly verification, exports."""
 
 from celery import shared_task
-
-from .context import current_actor
-
-
-@shared_task(name="audit.whoami")
-def whoami() -> dict:
-    actor = current_actor()
-    user = actor.resolve() if actor else None
-    return {"label": actor.label if actor else "", "username": getattr(user, "username", None)}
 
 
 @shared_task(name="audit.seal_history")
@@ -29,10 +17,3 @@ def verify() -> dict:
 
     run = run_verification(triggered_by="celery:audit.verify")
     return {"id": run.pk, "ok": run.ok, "head": f"{run.head_seal_id or 0}:{run.head_hash}"}
-
-
-@shared_task(name="audit.run_job", acks_late=True)
-def run_job(job_id: str) -> str:
-    from .jobs import run
-
-    return run(job_id)

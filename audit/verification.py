@@ -7,30 +7,10 @@ from dataclasses import asdict, is_dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core import verification as core_verification
+
 from . import backstop, chain
 from .models import VerificationRun
-
-
-def verify_ledger_result(expect_head: str | None = None) -> dict:
-    """The ledger's own verification (ledger.verification.verify_ledger), when installed."""
-    try:
-        from ledger.verification import verify_ledger
-    except ImportError:
-        return {"available": False, "ok": True}
-    if expect_head:
-        head_id, _sep, head_hash = expect_head.partition(":")
-        outcome = verify_ledger(expect_head=(int(head_id), head_hash.strip()))
-    else:
-        outcome = verify_ledger()
-    data = {
-        "available": True,
-        "ok": bool(getattr(outcome, "ok", False)),
-        "first_bad": _plain(getattr(outcome, "first_bad", None)),
-        "head_id": _plain(getattr(outcome, "head_id", None)),
-        "head_hash": _plain(getattr(outcome, "head_hash", None)),
-        "problems": _plain(getattr(outcome, "problems", []))[:100],
-    }
-    return data
 
 
 def _plain(value):
@@ -46,13 +26,19 @@ def _plain(value):
 
 
 def ledger_head() -> str | None:
-    """The ledger's chain head as "id:hash", when the ledger is installed."""
-    try:
-        from ledger.chain import chain_head
-    except ImportError:
-        return None
-    head = chain_head()
-    return f"{head.id}:{head.hash}"
+    """The ledger's chain head as "id:hash", when a ledger check is registered."""
+    for check in core_verification.checks():
+        if check.name == "ledger" and check.head is not None:
+            return check.head()
+    return None
+
+
+def registered_results(expect_heads: dict[str, str | None]) -> dict[str, dict]:
+    """Run every check other apps registered (core.verification)."""
+    results = {}
+    for check in core_verification.checks():
+        results[check.name] = _plain(check.run(expect_heads.get(check.name)))
+    return results
 
 
 def run_verification(
@@ -67,11 +53,8 @@ def run_verification(
     sealed = chain.seal_pending()
     chain_result = chain.verify_chain(expect=expect_head)
     unmatched = backstop.unmatched_changes()
-    if ledger:
-        ledger_result = verify_ledger_result(expect_ledger_head)
-    else:
-        ledger_result = {"available": False, "ok": True}
-    ok = chain_result.ok and unmatched["count"] == 0 and ledger_result["ok"]
+    others = registered_results({"ledger": expect_ledger_head}) if ledger else {}
+    ok = chain_result.ok and unmatched["count"] == 0 and all(r["ok"] for r in others.values())
     head = chain_result.head
     run = VerificationRun(
         started_at=started,
@@ -85,7 +68,7 @@ def run_verification(
             "sealed_now": sealed,
             "history_chain": chain_result.as_dict(),
             "backstop": unmatched,
-            "ledger": ledger_result,
+            **others,
         },
     )
     if store:

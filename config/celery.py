@@ -1,4 +1,4 @@
-"""The Celery app. Tasks run under a named service identity (see audit.context)."""
+"""The Celery app. Tasks run under a named service identity (see core.context)."""
 
 import os
 

@@ -5,9 +5,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Role
-from access.selectors import active_assignments, has_role, sees_everything
-from audit.admin import REASON_FIELD, AuditedAdmin
-from config.errors import DomainError
+from access.selectors import active_assignments, sees_everything
+from core.admin import AuditedAdmin
+from core.admin import ScopedAdmin as CoreScopedAdmin
+from core.errors import DomainError
 
 from . import admin_views
 from .models import (
@@ -43,41 +44,7 @@ class RegionAdmin(AuditedAdmin):
     readonly_fields = ["path"]
 
 
-class ScopedAdmin(AuditedAdmin):
-    """Each role sees its scope (the same selectors as the API); nothing is ever deleted.
-    `writer_roles` may add and change; the services check each write again."""
-
-    selector = None
-    writer_roles: tuple[str, ...] = (Role.ADMINISTRATOR,)
-
-    def get_queryset(self, request):
-        qs = type(self).selector(request.user)
-        ordering = self.get_ordering(request)
-        return qs.order_by(*ordering) if ordering else qs
-
-    def _has_any_role(self, request) -> bool:
-        return sees_everything(request.user) or bool(active_assignments(request.user))
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and self._has_any_role(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return request.user.is_active and (
-            sees_everything(request.user) or has_role(request.user, *self.writer_roles)
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # dissolve, deactivate or end instead: history keeps everything
-
-    def reason(self, form) -> str:
-        return form.cleaned_data.get(REASON_FIELD) or ""
-
+class ScopedAdmin(CoreScopedAdmin):
     def _township_paths(self, request):
         return [
             a.federation.township.path

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.context import acting_as
-from config.errors import DomainError
+from core.context import acting_as
+from core.errors import DomainError
 
 from .importing import ImportRefused, import_organizations, template_csv, template_xlsx
 from .models import Region

@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.serializers import ReasonField, StrictInputSerializer
+from core.api.serializers import ReasonField, StrictInputSerializer
 
 from .eligibility import custody_eligibility, transferred_function_eligibility
 from .importing import import_organizations

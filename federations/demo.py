@@ -8,7 +8,7 @@ federations no social worker or three of them.
 
 import datetime
 
-from audit.base import set_reason
+from core.audited import set_reason
 
 from . import demo_data
 from .codes import ID_CHECK, ID_WEIGHTS, make_credit_code

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict
+from core.errors import Conflict
 
 from .models import Federation, Membership, Organization
 

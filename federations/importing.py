@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from access.models import Role
 from access.permissions import require_role
 from access.selectors import active_assignments, sees_everything
-from audit.base import set_reason
-from config.errors import InvalidInput
+from core.audited import set_reason
+from core.errors import InvalidInput
 
 from .models import Category, Federation, Organization, OrganizationCategory, Region
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.base import AuditedModel
+from core.audited import AuditedModel
 
 from .codes import (
     CREDIT_CODE_REGEX,

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from access.models import Role
 from access.permissions import require_role
 from access.selectors import active_assignments, sees_everything
-from audit.base import set_reason
-from config.errors import Conflict, InvalidInput, NotPermitted
+from core.audited import set_reason
+from core.errors import Conflict, InvalidInput, NotPermitted
 
 from .models import (
     Category,

@@ -1,44 +1,24 @@
-"""Ledger admin (Chinese via gettext): accounts audited; transfers and chain read-only."""
+"""Ledger admin (Chinese via gettext): read-only and scoped; money moves only in services."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import REASON_FIELD, AuditedAdmin
+from core.admin import ReadOnlyAdmin, ScopedReadOnlyAdmin
 
-from . import services
 from .models import Account, AccountBalance, ChainSeal, Transfer, VerificationRun
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Insert-only ledger records: look, never add, change or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .selectors import accounts_visible_to, transfers_visible_to
 
 
 @admin.register(Account)
-class AccountAdmin(AuditedAdmin):
+class AccountAdmin(ScopedReadOnlyAdmin):
+    """Read-only: accounts are opened and money moves only through the domain services."""
+
+    selector = staticmethod(accounts_visible_to)
     list_display = ["code", "name", "kind", "owner_type", "owner_id", "posted", "available"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
     list_select_related = ["balance"]
-    autocomplete_fields = ["region"]
     readonly_fields = ["posted", "pending", "receivable", "available", "created_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:  # the kind and owner never change
-            fields += ["kind", "owner_type", "owner_id"]
-        return fields
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # accounts are made inactive, never deleted
 
     def _balance(self, obj):
         try:
@@ -66,28 +46,11 @@ class AccountAdmin(AuditedAdmin):
         b = self._balance(obj)
         return b.available if b else "-"
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        # Opened through the service, so its balance rows exist from the start.
-        opened = services.open_account(
-            actor=request.user,
-            kind=obj.kind,
-            name=obj.name,
-            code=obj.code,
-            owner_type=obj.owner_type,
-            owner_id=obj.owner_id,
-            region=obj.region,
-            federation=obj.federation,
-            organization=obj.organization,
-            reason=form.cleaned_data.get(REASON_FIELD) or "",
-        )
-        obj.pk = opened.pk
-        obj._state.adding = False
-
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(ScopedReadOnlyAdmin):
+    selector = staticmethod(transfers_visible_to)
+
     list_display = [
         "id",
         "created_at",

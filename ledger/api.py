@@ -13,8 +13,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
-from config.api.filters import IntegerFilter
-from config.api.pagination import CursorPagination
+from core.api.filters import IntegerFilter
+from core.api.pagination import CursorPagination
 
 from .models import Account, AccountKind, Transfer, TransferKind, TransferState
 from .selectors import accounts_visible_to, balance_by_source, transfers_visible_to

@@ -1,6 +1,6 @@
 """Demo ledger: the city treasury and a small worked example (idempotent: fixed codes and keys)."""
 
-from audit.context import service_user
+from core.context import service_user
 
 from . import services
 from .models import AccountKind, TransferKind

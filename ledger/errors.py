@@ -4,7 +4,7 @@ from django.db import DatabaseError, IntegrityError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 
 
 class Overdraft(Conflict):

@@ -19,8 +19,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from access.models import ScopeFields
-from audit.base import AuditedModel
-from config.errors import Conflict
+from core.audited import AuditedModel
+from core.errors import Conflict
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 

@@ -36,8 +36,8 @@ from django.utils.translation import gettext as _
 
 from access.models import Role
 from access.permissions import require_role
-from audit.base import set_reason
-from config.errors import InvalidInput, NotFound, NotPermitted
+from core.audited import set_reason
+from core.errors import InvalidInput, NotFound, NotPermitted
 
 from .errors import (
     AlreadyResolved,

@@ -15,8 +15,12 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from core import verification as core_verification
+from core.context import current_actor
+
 from . import chain
 from .chain import ChainHead, chain_head  # noqa: F401  (re-exported)
+from .models import VerificationRun
 
 ZERO = Decimal("0.00")
 MAX_PROBLEMS = 50
@@ -211,10 +215,6 @@ def verify_ledger(
 
 
 def _record(result: VerificationResult, started) -> int:
-    from audit.context import current_actor
-
-    from .models import VerificationRun
-
     actor = current_actor()
     run = VerificationRun.objects.create(
         started_at=started,
@@ -228,3 +228,28 @@ def _record(result: VerificationResult, started) -> int:
         run_by=(actor.label or actor.username or "") if actor else "",
     )
     return run.pk
+
+
+def check_result(expect_head: str | None = None) -> dict:
+    """The ledger's part of audit's verification (registered as a core.verification Check)."""
+    expect = None
+    if expect_head:
+        head_id, _sep, head_hash = expect_head.partition(":")
+        expect = (int(head_id), head_hash.strip())
+    outcome = verify_ledger(expect_head=expect)
+    return {
+        "available": True,
+        "ok": outcome.ok,
+        "first_bad": outcome.first_bad,
+        "head_id": outcome.head_id,
+        "head_hash": outcome.head_hash,
+        "problems": outcome.problems[:100],
+    }
+
+
+def head_text() -> str:
+    head = chain_head()
+    return f"{head.id}:{head.hash}"
+
+
+CHECK = core_verification.Check(name="ledger", run=check_result, head=head_text)

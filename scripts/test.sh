@@ -19,4 +19,7 @@ with psycopg.connect(os.environ["DATABASE_URL"].replace(f"/{name}", "/postgres")
 PY
 .venv/bin/python manage.py makemigrations --check --dry-run -v0 \
   || { echo "Models and migrations differ: run makemigrations" >&2; exit 1; }
+# The layers (DESIGN.md section 4) and the forbidden imports: a wrong import fails here.
+.venv/bin/lint-imports --no-cache \
+  || { echo "An import breaks the layers (.importlinter)" >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

@@ -3,7 +3,7 @@
 import datetime
 
 from access.models import RoleAssignment, User
-from audit.base import set_reason
+from core.audited import set_reason
 from federations.codes import make_credit_code
 from federations.models import Federation, Membership, Organization, Region
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 APPS_WITH_API = [
+    "core",
     "access",
     "federations",
     "funds",

@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from .exceptions import error_body
+from core.api.exceptions import error_body
 
 
 def _is_api(request) -> bool:

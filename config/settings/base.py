@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     # project apps
+    "core",
     "access",
     "audit",
     "federations",
@@ -37,10 +38,12 @@ INSTALLED_APPS = [
     "projects",
     "escrow",
     "approvals",
+    "config",  # the demo seeding command
 ]
 
 # The apps whose models must all carry history (see tests/audit/test_model_history.py).
 PROJECT_APPS = [
+    "core",
     "access",
     "audit",
     "federations",
@@ -56,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # API bounds (query string, body, upload size) before anything reads the request.
-    "config.api.limits.ApiLimitsMiddleware",
+    "core.api.limits.ApiLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,15 +180,15 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "audit.permissions.AuditorsReadOnly",  # auditors change nothing, whatever the endpoint
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttles.UserRateThrottle"],
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttles.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_USER_RATE", default="1200/min")},
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -214,7 +217,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.schema.add_error_responses",
+        "core.api.schema.add_error_responses",
     ],
 }
 

@@ -85,7 +85,7 @@ def test_deactivated_user_cannot_log_in(api, users):
 
 
 def test_service_identity_cannot_log_in(api, db):
-    from audit.context import service_user
+    from core.context import service_user
 
     user = service_user("system.celery")
     user.set_password("known-password-1")

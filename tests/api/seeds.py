@@ -11,7 +11,7 @@ import datetime
 
 from django.core.files.base import ContentFile
 
-from audit.base import set_reason
+from core.audited import set_reason
 
 
 def seed_federations(world) -> None:
@@ -58,7 +58,7 @@ def seed_ledger(world) -> None:
 
 def seed_jobs(world) -> None:
     """One finished job with a file per user; a job is its owner's (and administrators')."""
-    from audit.models import Job
+    from core.models import Job
 
     for role, user in world.users.items():
         job = Job(kind="audit.export", owner=user, status=Job.Status.SUCCEEDED, total=1)

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import resolve
 
-from config.api.pagination import CursorPagination, PageNumberPagination
-from config.api.throttles import UserRateThrottle
+from core.api.pagination import CursorPagination, PageNumberPagination
+from core.api.throttles import UserRateThrottle
 from tests.api.openapi import operations, schema_dict
 
 SHAPE = {"code", "detail", "fields"}
@@ -245,7 +245,7 @@ def test_the_default_rate_comes_from_the_environment():
 
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] == "1200/min"
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
-        "config.api.throttles.UserRateThrottle"
+        "core.api.throttles.UserRateThrottle"
     ]
 
 

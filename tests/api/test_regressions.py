@@ -107,7 +107,7 @@ def test_job_download_documents_its_file_types(client_for, world):
 def test_integer_filters_refuse_fractions(client_for, world):
     """`?owner_id=0.5` on ledger accounts was accepted (200, matching nothing): django-filter
     reads integer model fields with a decimal form field, though the schema says integer.
-    Found by the fuzzer's boundary cases. Fixed with config.api.filters.IntegerFilter, used by
+    Found by the fuzzer's boundary cases. Fixed with core.api.filters.IntegerFilter, used by
     ledger/api.py's LedgerAccountFilter."""
     from tests.api.openapi import schema_dict
 

@@ -1,7 +1,7 @@
 """Builders for the audit tests: changes with reasons, as a given user."""
 
-from audit.base import set_reason
-from audit.context import acting_as
+from core.audited import set_reason
+from core.context import acting_as
 
 
 def change(obj, *, by, reason="test change", **values):

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_a_task_through_redis():
-    from audit.tasks import whoami
+    from core.tasks import whoami
 
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     db = connection.settings_dict
@@ -51,7 +51,7 @@ def test_worker_runs_a_task_through_redis():
     try:
         result = whoami.apply_async(queue=queue)
         assert result.get(timeout=60) == {
-            "label": "celery:audit.whoami",
+            "label": "celery:core.whoami",
             "username": "system.celery",
         }
     finally:

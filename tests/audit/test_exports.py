@@ -7,8 +7,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from audit import chain, exports, jobs
-from audit.models import AccessLog, Job
+from audit import chain, exports
+from audit.models import AccessLog
+from core import jobs
+from core.models import Job
 from tests.audit.factories import change
 
 URL = "/api/v1/audit/exports/"

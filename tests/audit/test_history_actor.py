@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from access.models import User
-from audit.base import set_reason
-from audit.context import CELERY_USERNAME, COMMAND_USERNAME, acting_as
+from core.audited import set_reason
+from core.context import CELERY_USERNAME, COMMAND_USERNAME, acting_as
 from federations.models import Region
 
 
@@ -31,10 +31,10 @@ def test_management_commands_write_as_the_command_identity(db):
 
 
 def test_celery_tasks_write_as_the_celery_identity(db):
-    from audit.tasks import whoami
+    from core.tasks import whoami
 
     result = whoami.apply().get()
-    assert result == {"label": "celery:audit.whoami", "username": CELERY_USERNAME}
+    assert result == {"label": "celery:core.whoami", "username": CELERY_USERNAME}
 
 
 def test_request_user_is_recorded(regions, users):
@@ -63,7 +63,7 @@ def test_request_user_is_recorded(regions, users):
 
 
 def test_users_are_never_deleted(users):
-    from config.errors import Conflict
+    from core.errors import Conflict
 
     with pytest.raises(Conflict):
         users["nobody"].delete()

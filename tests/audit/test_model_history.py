@@ -4,7 +4,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
-from config.errors import UnauditedWriteError
+from core.errors import UnauditedWriteError
 from federations.models import Region
 
 # Insert-only ledger rows are their own record; named here so nothing slips in silently.

@@ -6,7 +6,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from audit import db as audit_db
 from audit import registry
-from audit.base import set_reason
+from core.audited import set_reason
 
 
 def _refused(sql: str, params=None) -> bool:
@@ -23,7 +23,7 @@ def test_walk_finds_tables_of_every_app():
     tables = {m._meta.db_table for m in registry.historical_models()}
     assert {"federations_historicalregion", "access_historicaluser"} <= tables
     audited = {m._meta.label for m in registry.audited_models()}
-    assert {"federations.Region", "access.User", "audit.Job"} <= audited
+    assert {"federations.Region", "access.User", "core.Job"} <= audited
 
 
 @pytest.mark.django_db

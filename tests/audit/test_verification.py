@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from audit import chain
-from audit.base import set_reason
 from audit.models import HistorySeal, VerificationRun
 from audit.verification import run_verification
+from core.audited import set_reason
 
 
 def _verify(*args) -> tuple[bool, str]:

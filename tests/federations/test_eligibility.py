@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from config.errors import DomainError
+from core.errors import DomainError
 from federations.eligibility import (
     NotEligible,
     check_custody_eligibility,

@@ -146,7 +146,7 @@ def test_federation_staff_import_only_into_their_township(users, regions):
 
 
 def test_other_roles_may_not_import(users, regions):
-    from config.errors import NotPermitted
+    from core.errors import NotPermitted
 
     with pytest.raises(NotPermitted):
         import_organizations(actor=users["auditor"], data=csv_bytes(*GOOD_ROWS), filename="x.csv")

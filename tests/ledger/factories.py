@@ -3,7 +3,7 @@
 import itertools
 import uuid
 
-from audit.context import service_user
+from core.context import service_user
 from ledger import services
 from ledger.models import Account
 

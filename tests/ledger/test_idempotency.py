@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from config.api.exceptions import exception_handler
+from core.api.exceptions import exception_handler
 from ledger import services
 from ledger.errors import IdempotencyConflict
 from ledger.models import Transfer

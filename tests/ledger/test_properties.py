@@ -13,7 +13,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.errors import DomainError
+from core.errors import DomainError
 from ledger import services
 from ledger.models import AccountBalance, SourceBalance, Transfer
 from ledger.verification import _check_balances

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.errors import DomainError, NotFound, NotPermitted
+from core.errors import DomainError, NotFound, NotPermitted
 from ledger import services
 from ledger.errors import AlreadyResolved, AlreadyReversed, InvalidTransfer, Overdraft
 from ledger.models import AccountBalance, SourceBalance, Transfer

@@ -14,6 +14,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
+from access.models import User
 from audit import chain, exports
 
 
@@ -34,8 +35,6 @@ class Command(BaseCommand):
         parser.add_argument("--report", action="store_true")
 
     def handle(self, *args, **options):
-        from access.models import User
-
         user = User.objects.filter(username=options["as_user"]).first()
         if user is None:
             raise CommandError("no such user")

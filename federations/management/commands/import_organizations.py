@@ -12,7 +12,7 @@ from django.utils import translation
 from tqdm import tqdm
 
 from access.models import User
-from config.errors import DomainError
+from core.errors import DomainError
 from federations.importing import ImportRefused, count_rows, import_organizations
 
 

@@ -9,7 +9,7 @@
 
     job = jobs.start(kind="myapp.report", owner=request.user, params={...})
 
-The job runs in a Celery task (`audit.run_job`) after the starting transaction commits.
+The job runs in a Celery task (`core.run_job`) after the starting transaction commits.
 State changes (queued, running, succeeded, failed) are saved with history; progress is
 saved without a history row every couple of seconds (the backstop ignores the progress
 columns), so a long job does not fill the audit trail.
@@ -24,32 +24,35 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from .base import set_reason
+from . import scoping, tasks
+from .audited import set_reason
 from .context import acting_as
 from .models import Job
 
 HANDLERS: dict[str, Callable] = {}
+# Called when a finished job's file is downloaded (an app that logs access registers one).
+DOWNLOAD_HOOKS: dict[str, Callable] = {}
 PROGRESS_EVERY_SECONDS = 2.0
 
 
-def handler(kind: str):
+def handler(kind: str, *, on_download: Callable | None = None):
     def register(fn):
         HANDLERS[kind] = fn
+        if on_download is not None:
+            DOWNLOAD_HOOKS[kind] = on_download
         return fn
 
     return register
 
 
 def start(*, kind: str, owner, params: dict, reason: str = "") -> Job:
-    from .tasks import run_job
-
     if kind not in HANDLERS:
         raise ValueError(f"no job handler for {kind!r}")
     with transaction.atomic():
         job = Job(kind=kind, owner=owner, params=params)
         with acting_as(user=owner):
             set_reason(job, reason or f"job {kind} started").save()
-        transaction.on_commit(lambda: run_job.delay(str(job.pk)))
+        transaction.on_commit(lambda: tasks.run_job.delay(str(job.pk)))
     return job
 
 
@@ -95,10 +98,8 @@ def run(job_id: str) -> str:
 
 
 def visible_jobs(user):
-    from access.selectors import sees_everything
-
     qs = Job.objects.select_related("owner")
-    if sees_everything(user):
+    if scoping.sees_everything(user):
         return qs
     if not getattr(user, "is_authenticated", False):
         return qs.none()

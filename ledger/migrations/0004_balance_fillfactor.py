@@ -23,6 +23,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0005_filter_indexes")]
+    dependencies = [("ledger", "0003_posting_guard_function")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -42,6 +42,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0006_balance_fillfactor")]
+    dependencies = [("ledger", "0004_balance_fillfactor")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -31,6 +31,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("federations", "0002_organizations_federations_registry")]
+    dependencies = [("federations", "0001_initial")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from config.errors import UnauditedWriteError
-
 from .context import actor_label, history_user_for
+from .errors import UnauditedWriteError
 
 
 class AuditedQuerySet(models.QuerySet):

@@ -1,0 +1,18 @@
+"""Kernel tasks (thin): run a background job; `whoami` proves the Celery identity."""
+
+from celery import shared_task
+
+from . import jobs
+from .context import current_actor
+
+
+@shared_task(name="core.whoami")
+def whoami() -> dict:
+    actor = current_actor()
+    user = actor.resolve() if actor else None
+    return {"label": actor.label if actor else "", "username": getattr(user, "username", None)}
+
+
+@shared_task(name="core.run_job", acks_late=True)
+def run_job(job_id: str) -> str:
+    return jobs.run(job_id)
