@@ -89,6 +89,7 @@ class ScopeFields(models.Model):
 
 
 class RoleAssignment(ScopeFields, AuditedModel):
+    audit_region_lookup = ("region", "federation__township", "organization__community")
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="role_assignments"
     )

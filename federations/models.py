@@ -19,6 +19,8 @@ from .codes import (
 
 
 class Region(AuditedModel):
+    audit_region_lookup = "self"  # the auditors' workbench scopes history by region
+
     class Level(models.TextChoices):
         CITY = "city", _("City")
         COUNTY = "county", _("County or district")
@@ -227,6 +229,8 @@ class FederationKind(models.TextChoices):
 class Organization(AuditedModel):
     """A community social organization (社区社会组织)."""
 
+    audit_region_lookup = "community"
+
     LegalStatus = LegalStatus
     PartyForm = PartyForm
     State = OrganizationState
@@ -423,6 +427,8 @@ class OrganizationCategory(AuditedModel):
     """One category of an organization: a row each, so adding or removing one is audited and
     `categories__category=...` filters on any database."""
 
+    audit_region_lookup = "organization__community"
+
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("organization"),
@@ -452,6 +458,8 @@ class OrganizationCategory(AuditedModel):
 
 class Federation(AuditedModel):
     """A township's federation of community social organizations (联合会 or 服务中心)."""
+
+    audit_region_lookup = "township"
 
     Kind = FederationKind
 
@@ -561,6 +569,8 @@ def active_on_q(on, *, start: str, end: str, prefix: str = "") -> Q:
 class FederationStaff(AuditedModel):
     """Someone working for a federation; the policy asks for one or two social workers."""
 
+    audit_region_lookup = "federation__township"
+
     federation = models.ForeignKey(
         Federation, verbose_name=_("federation"), on_delete=models.PROTECT, related_name="staff"
     )
@@ -608,6 +618,8 @@ class FederationStaff(AuditedModel):
 class Membership(AuditedModel):
     """An organization's membership of a federation from `joined_on` until `left_on`
     (the first day it is no longer a member; empty while it is)."""
+
+    audit_region_lookup = "federation__township"
 
     federation = models.ForeignKey(
         Federation,

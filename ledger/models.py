@@ -58,6 +58,8 @@ class Account(ScopeFields, AuditedModel):
     fields (region, federation, organization) decide who may read it and its transfers.
     """
 
+    audit_region_lookup = ("region", "federation__township", "organization__community")
+
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
