@@ -5,10 +5,15 @@
 - multipart body (uploads, files included): at most API_MAX_UPLOAD_SIZE bytes → 413
   `upload_too_large` (Django counts only a multipart request's non-file fields against
   DATA_UPLOAD_MAX_MEMORY_SIZE and spools files of any size to disk)
+- JSON body: arrays and objects nested at most API_MAX_JSON_DEPTH deep → 400 `json_too_deep`
+  (Python's json module parses recursively: a 2 KB body nested 1,000 deep raised
+  RecursionError, a 500, before any view or authentication ran)
 
 A body past its bound is refused from its declared Content-Length, so it is never read.
 Page size and the per-user rate are bounded in pagination.py and throttles.py.
 """
+
+import re
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -24,7 +29,39 @@ def limits() -> dict:
         "query_string": settings.API_MAX_QUERY_STRING,
         "body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         "upload": settings.API_MAX_UPLOAD_SIZE,
+        "json_depth": settings.API_MAX_JSON_DEPTH,
     }
+
+
+# A JSON string (escapes included), and every byte that is not a bracket.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_OPENING = frozenset(b"[{")
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether arrays and objects in `body` nest deeper than `limit`, without parsing it.
+
+    Strings are blanked first (a bracket inside a string is text), then only the brackets
+    are walked; the regular expressions run in C, so a 2 MiB body takes milliseconds.
+    A malformed body is left to the parser, which refuses it on its own terms.
+    """
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b'""', body))
+    if len(brackets) <= limit:
+        return False
+    depth = 0
+    for byte in brackets:
+        if byte in _OPENING:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
 
 
 def _refuse(status: int, code: str, detail: str) -> JsonResponse:
@@ -32,7 +69,8 @@ def _refuse(status: int, code: str, detail: str) -> JsonResponse:
 
 
 class ApiLimitsMiddleware:
-    """Refuse over-long query strings and over-large bodies under /api/ in the error shape."""
+    """Refuse over-long query strings, over-large bodies and over-deep JSON under /api/ in
+    the error shape."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,6 +114,15 @@ class ApiLimitsMiddleware:
                 _("The request body is too large: at most %(limit)s.")
                 % {"limit": _megabytes(bounds["body"])},
             )
+        if length and _is_json(request.content_type or ""):
+            # Read here (at most the body bound, checked above); DRF parses the cached copy.
+            if json_depth_exceeds(request.body, bounds["json_depth"]):
+                return _refuse(
+                    400,
+                    "json_too_deep",
+                    _("The JSON body is nested too deeply: at most %(limit)d levels.")
+                    % {"limit": bounds["json_depth"]},
+                )
         return None
 
 
