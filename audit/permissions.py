@@ -21,18 +21,25 @@ class IsAuditorOrAdministrator(BasePermission):
 
 
 class AuditorsReadOnly(BasePermission):
-    """In DEFAULT_PERMISSION_CLASSES: a user whose only role is auditor changes nothing.
+    """In API_GUARD_PERMISSION_CLASSES: a user whose only role is auditor changes nothing.
 
-    Checked before any view parses input or looks an object up, so every write endpoint of
-    the API answers an auditor 403, including endpoints added later. A user holding another
-    role besides auditor writes under that role (its services check it).
+    Checked by core.api.guards before any view runs (so before it parses input, looks an
+    object up or answers 405), whatever permission list the view declares: every write
+    route of the API answers an auditor 403, including routes added later. A user holding
+    another role besides auditor writes under that role (its services check it). An
+    auditor's own credentials are not data: logging in and revoking one's own tokens are
+    allowed (the routes and methods named in OWN_CREDENTIALS).
     """
 
     message = _("Auditors read; they change nothing.")
     code = "auditor_read_only"
+    OWN_CREDENTIALS = {("auth-token", "POST"), ("auth-token-detail", "DELETE")}
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:
+            return True
+        match = getattr(request, "resolver_match", None)
+        if match is not None and (match.url_name, request.method) in self.OWN_CREDENTIALS:
             return True
         user = request.user
         if not getattr(user, "is_authenticated", False) or sees_everything(user):
