@@ -1,10 +1,10 @@
-"""who am I (`me/`) and API token login (`auth/token/`)."""
+"""who am I (`me/`), API token login (`auth/token/`) and one's own tokens (`auth/tokens/`)."""
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from core.api.serializers import StrictInputSerializer
 from core.errors import DomainError, InvalidInput
 
-from .selectors import active_assignments, sees_everything
+from .selectors import active_assignments, sees_everything, tokens_of
+from .services import token_issue, token_revoke
 
 
 class ScopeSerializer(serializers.Serializer):
@@ -68,10 +69,20 @@ class MeView(APIView):
 class TokenInputSerializer(StrictInputSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text=_lazy("What the token is for (shown in the list of one's tokens)."),
+    )
 
 
 class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text=_lazy("The key: shown this once, never again."))
+    id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField(
+        help_text=_lazy("Unless used before then: each use moves it on.")
+    )
 
 
 class LoginLocked(DomainError):
@@ -102,5 +113,44 @@ class TokenView(APIView):
                 code="invalid_credentials",
                 fields={"password": [_("Wrong username or password.")]},
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = token_issue(user=user, name=data.validated_data.get("name", ""))
+        return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text=_lazy("The key's first characters."))
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(
+        help_text=_lazy("Whether this request authenticated with this token.")
+    )
+
+    def get_current(self, token) -> bool:
+        auth = self.context["request"].auth
+        return getattr(auth, "pk", None) == token.pk
+
+
+class TokenListView(generics.ListAPIView):
+    """My API tokens that still work (not revoked, not expired)."""
+
+    serializer_class = ApiTokenSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return tokens_of(self.request.user)
+
+    @extend_schema(operation_id="auth_tokens_list")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TokenDetailView(APIView):
+    """Revoke one of my API tokens (another user's answers 404)."""
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_tokens_revoke")
+    def delete(self, request, pk: int):
+        token_revoke(actor=request.user, token_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,13 +1,19 @@
 """Users and their role assignments, each scoped to a region, a federation or an organization."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audited import AuditedModel, AuditedQuerySet, audited_history
+from core.audited import AuditedModel, AuditedQuerySet, audited_history, set_reason
 from core.errors import Conflict
 
 
@@ -36,6 +42,16 @@ class User(AbstractUser):
 
     def delete(self, *args, **kwargs):
         raise Conflict(_("Users are deactivated, never deleted."), code="user_not_deletable")
+
+    def save(self, *args, **kwargs):
+        # A new password (set_password keeps the raw one until saved) or a deactivation
+        # revokes every API token, whichever path made the change (admin, API, command).
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.revoke_all_of(self, reason=_("password changed"))
+        elif not self.is_active:
+            ApiToken.revoke_all_of(self, reason=_("user deactivated"))
 
     @property
     def display_name(self) -> str:
@@ -181,3 +197,67 @@ class RoleAssignment(ScopeFields, AuditedModel):
                 )
         if self.user_id and self.user.is_service:
             raise ValidationError({"user": _("Service identities hold no roles.")})
+
+
+def token_digest(key: str) -> str:
+    """Tokens are stored as their SHA-256: the database holds nothing a client can send."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(AuditedModel):
+    """An API token. A user may hold several (one per login); each expires after
+    API_TOKEN_IDLE_DAYS without use, and a password change or deactivation revokes all of
+    them. The key is shown once, at login; the row keeps its SHA-256 and first characters.
+    """
+
+    PREFIX_LENGTH = 8
+    # How often a token's last use is written (a history row each time): expiry counts
+    # in days, so the hour it was last used is precise enough.
+    TOUCH_INTERVAL = timedelta(hours=1)
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key prefix"), max_length=PREFIX_LENGTH, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_revoked")]
+
+    def __str__(self):
+        return f"{self.user} · {self.prefix}…"
+
+    @classmethod
+    def idle_expiry(cls) -> timedelta:
+        return timedelta(days=settings.API_TOKEN_IDLE_DAYS)
+
+    @property
+    def expires_at(self):
+        return self.last_used_at + self.idle_expiry()
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @classmethod
+    def new(cls, *, user, name: str = "") -> tuple["ApiToken", str]:
+        """An unsaved token for `user` and its key (never stored)."""
+        key = secrets.token_hex(20)
+        token = cls(user=user, name=name, digest=token_digest(key), prefix=key[: cls.PREFIX_LENGTH])
+        return token, key
+
+    @classmethod
+    def revoke_all_of(cls, user, *, reason) -> int:
+        """Revoke every live token of `user`; how many were revoked."""
+        now = timezone.now()
+        tokens = list(cls.objects.filter(user=user, revoked_at__isnull=True))
+        for token in tokens:
+            token.revoked_at = now
+            set_reason(token, str(reason)).save(update_fields=["revoked_at"])
+        return len(tokens)

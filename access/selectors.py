@@ -7,8 +7,9 @@ otherwise the region subtree the assignment covers. Administrators see everythin
 """
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from .models import Role, RoleAssignment
+from .models import ApiToken, Role, RoleAssignment
 
 
 def active_assignments(user) -> list[RoleAssignment]:
@@ -95,3 +96,9 @@ class ScopeResolver:
     scope_q = staticmethod(scope_q)
     has_role = staticmethod(has_role)
     has_any_role = staticmethod(has_any_role)
+
+
+def tokens_of(user) -> QuerySet:
+    """The user's API tokens that still work: not revoked, used within the idle expiry."""
+    cutoff = timezone.now() - ApiToken.idle_expiry()
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True, last_used_at__gt=cutoff)

@@ -22,7 +22,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -63,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # API_GUARD_PERMISSION_CLASSES before every API view, whatever its own permission list.
+    "core.api.guards.ApiGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -105,6 +106,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# API tokens expire after this many days without use; a password change or deactivation
+# revokes them, and their owner may revoke any of them (api/v1/auth/tokens/).
+API_TOKEN_IDLE_DAYS = env.int("API_TOKEN_IDLE_DAYS", default=30)
 
 # Repeated failed logins (admin and API token) are throttled by django-axes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -174,12 +179,11 @@ CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "access.authentication.TokenAuthentication",  # expiring, revocable (access.ApiToken)
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "audit.permissions.AuditorsReadOnly",  # auditors change nothing, whatever the endpoint
-    ],
+    # A view may replace this list; the rules every endpoint keeps are in
+    # API_GUARD_PERMISSION_CLASSES below.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -193,6 +197,12 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Permission classes run for every API request before its view (core/api/guards.py), so no
+# view's own permission_classes can leave them out.
+API_GUARD_PERMISSION_CLASSES = [
+    "audit.permissions.AuditorsReadOnly",  # auditors change nothing, whatever the endpoint
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Community fund manager API",
@@ -228,9 +238,11 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Bounds on what one request may send.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
-# Under /api/ (config/api/limits.py): a multipart request, files included, and the query string.
+# Under /api/ (core/api/limits.py): a multipart request, files included, the query string,
+# and how deep a JSON body's arrays and objects may nest.
 API_MAX_UPLOAD_SIZE = env.int("API_MAX_UPLOAD_SIZE", default=10 * 1024 * 1024)
 API_MAX_QUERY_STRING = env.int("API_MAX_QUERY_STRING", default=2048)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
 LOGGING = {
     "version": 1,

@@ -10,9 +10,9 @@ import pytest
 from django.core import signals
 from django.db import close_old_connections, transaction
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
 from access.models import Role
+from access.services import token_issue
 from tests.factories import make_region_tree, make_user
 
 # The roles every API operation is fuzzed and checked as (demo-like users, see access/demo.py).
@@ -61,7 +61,8 @@ def build_world() -> World:
     }
     world = World(objects=objects, users=users)
     for role, user in users.items():
-        world.tokens[role] = Token.objects.create(user=user).key
+        token, world.tokens[role] = token_issue(user=user, name="tests")
+        objects[f"token_{role}"] = token
     from tests.api.seeds import seed_other_apps
 
     seed_other_apps(world)

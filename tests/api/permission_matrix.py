@@ -28,6 +28,10 @@ ALLOW, SCOPED = "allow", "scoped"
 MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
     ("POST", "/api/v1/auth/token/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
+    # One's own tokens: every user lists and revokes its own (an auditor too: credentials
+    # are not data); another user's token is not found.
+    ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
     # federations/: regions, organizations, federations, staff, members, reports
     ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
     ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
@@ -91,6 +95,12 @@ def _own_job(w, role):
     other = "auditor" if role == "administrator" else "administrator"
     own = w.objects.get(f"job_{role}", w[f"job_{other}"])
     return Req(path={"id": own.pk}), Req(path={"id": w[f"job_{other}"].pk})
+
+
+def _own_token(w, role):
+    other = "auditor" if role == "administrator" else "administrator"
+    own = w.objects.get(f"token_{role}", w[f"token_{other}"])
+    return Req(path={"id": own.pk}), Req(path={"id": w[f"token_{other}"].pk})
 
 
 def _token(w, role):
@@ -157,6 +167,7 @@ END = {"on": "2026-12-31", "reason": "测试"}
 # Rows not listed are called once, with no parameters.
 REQUESTS = {
     ("POST", "/api/v1/auth/token/"): _token,
+    ("DELETE", "/api/v1/auth/tokens/{id}/"): _own_token,
     ("GET", "/api/v1/regions/{id}/"): lambda w, role: (
         Req(path={"id": w["comm_a1"].pk}),
         Req(path={"id": w["comm_b1"].pk}),
