@@ -9,14 +9,20 @@ the task or command, kept in a context variable so that threads and tasks never 
 from __future__ import annotations
 
 import contextvars
+import getpass
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 CELERY_USERNAME = "system.celery"
 COMMAND_USERNAME = "system.command"
 
-# Commands that serve requests: their writes belong to the requests' users.
-_REQUEST_SERVING_COMMANDS = {"runserver", "testserver", "shell", "shell_plus"}
+# Commands that serve requests: their writes belong to the requests' users. (`shell` is not
+# one: it serves no request, so a service called from it had no actor at all and wrote
+# history rows with neither user nor actor. It writes as the command identity, its label
+# naming the operating-system user who ran it.)
+_REQUEST_SERVING_COMMANDS = {"runserver", "testserver"}
+_INTERACTIVE_COMMANDS = {"shell", "shell_plus"}
 
 
 @dataclass
@@ -93,11 +99,22 @@ def install_command_identity():
         name = self.__class__.__module__.rsplit(".", 1)[-1]
         if name in _REQUEST_SERVING_COMMANDS or _actor.get() is not None:
             return original(self, *args, **options)
-        with acting_as(username=COMMAND_USERNAME, label=f"command:{name}"):
+        label = f"command:{name}"
+        if name in _INTERACTIVE_COMMANDS:
+            label += f" ({_os_user()})"
+        with acting_as(username=COMMAND_USERNAME, label=label[:150]):
             return original(self, *args, **options)
 
     execute._audited = True
     BaseCommand.execute = execute
+
+
+def _os_user() -> str:
+    """Who runs this process on the machine (the person at an interactive shell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"uid {os.getuid()}"
 
 
 def install_celery_identity():

@@ -68,3 +68,45 @@ def test_users_are_never_deleted(users):
     with pytest.raises(Conflict):
         users["nobody"].delete()
     assert User.objects.filter(username="nobody").exists()
+
+
+def test_a_service_called_from_the_shell_records_who_made_the_change(regions, users):
+    """Regression: `shell` was counted among the commands that serve requests, so it ran
+    with no identity and no request: a service called there with actor=admin wrote history
+    rows with neither user nor actor. It now writes as the command identity, labelled
+    with the shell and the operating-system user who ran it."""
+    import getpass
+
+    org = regions["org_a"]
+    code = (
+        "from access.models import User\n"
+        "from federations.models import Organization\n"
+        "from federations.services import organization_change_state\n"
+        f"organization_change_state(actor=User.objects.get(pk={users['admin'].pk}),"
+        f" organization=Organization.objects.get(pk={org.pk}), state='suspended',"
+        " reason='整改')\n"
+    )
+    call_command("shell", command=code)
+    record = org.history.first()
+    assert record.state == "suspended"
+    assert record.history_user is not None
+    assert record.history_user.username == COMMAND_USERNAME
+    assert record.history_actor == f"command:shell ({getpass.getuser()})"
+    assert record.history_change_reason == "整改"
+
+
+def test_an_explicit_actor_inside_the_shell_wins(regions, users):
+    code = (
+        "from access.models import User\n"
+        "from core.audited import set_reason\n"
+        "from core.context import acting_as\n"
+        "from federations.models import Region\n"
+        f"town = Region.objects.get(pk={regions['town_b'].pk})\n"
+        "town.name = '牛庄镇（改）'\n"
+        f"with acting_as(user=User.objects.get(pk={users['admin'].pk})):\n"
+        "    set_reason(town, 'renamed').save()\n"
+    )
+    call_command("shell", command=code)
+    record = regions["town_b"].history.first()
+    assert record.history_user == users["admin"]
+    assert record.history_actor == "admin1"
