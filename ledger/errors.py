@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import COLUMN_BOUND, MAX_AMOUNT, yuan
 
 
 class Overdraft(Conflict):
@@ -81,6 +82,20 @@ class InvalidTransfer(InvalidInput):
 
 # Messages raised by the PostgreSQL triggers of migration 0002 (RAISE ... USING ERRCODE).
 TRIGGER_SQLSTATE = "LG001"
+NUMERIC_OVERFLOW = "22003"  # numeric_value_out_of_range
+
+
+def balance_out_of_range() -> InvalidTransfer:
+    """A balance would pass what its numeric(18, 2) column holds (see core/money.py)."""
+    return InvalidTransfer(
+        gettext(
+            "The resulting balance would exceed what the ledger holds (less than %(column)s); "
+            "each amount is at most %(limit)s."
+        )
+        % {"column": yuan(COLUMN_BOUND), "limit": yuan(MAX_AMOUNT)},
+        code="amount_out_of_range",
+        fields={"amount": [gettext("At most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)}]},
+    )
 
 
 def translate_db_error(exc: DatabaseError):
@@ -90,6 +105,8 @@ def translate_db_error(exc: DatabaseError):
         getattr(cause, "diag", None), "sqlstate", None
     )
     message = str(exc)
+    if sqlstate == NUMERIC_OVERFLOW:
+        return balance_out_of_range()
     # Our triggers (LG001), or the audit app's append-only triggers on ledger tables
     # (restrict_violation, 23001).
     if (

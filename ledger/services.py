@@ -38,6 +38,7 @@ from access.models import Role
 from access.permissions import require_role
 from core.audited import set_reason
 from core.errors import InvalidInput, NotFound, NotPermitted
+from core.money import MAX_AMOUNT, yuan
 
 from .errors import (
     AlreadyResolved,
@@ -59,7 +60,6 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999999999.99")
 MOVER_ROLES = (Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)
 _TRANSFER_KINDS = frozenset(TransferKind.values)
 
@@ -91,7 +91,11 @@ def _money(amount) -> Decimal:
     if value <= 0:
         raise InvalidTransfer(_("The amount must be greater than zero."), fields=fields)
     if value > MAX_AMOUNT:
-        raise InvalidTransfer(_("The amount is too large."), fields=fields)
+        raise InvalidTransfer(
+            _("The amount is too large: at most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)},
+            code="amount_out_of_range",
+            fields={"amount": [_("At most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)}]},
+        )
     if value != value.quantize(CENT):
         raise InvalidTransfer(_("The amount has more than two decimals."), fields=fields)
     return value.quantize(CENT)

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -11,6 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.money import COLUMN_BOUND, MAX_AMOUNT, yuan
+
+NUMERIC_OVERFLOW = "22003"  # PostgreSQL's numeric_value_out_of_range
+
+
+def _sqlstate(exc) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(
+        getattr(cause, "diag", None), "sqlstate", None
+    )
 
 
 def error_body(code: str, detail, fields: dict | None = None) -> dict:
@@ -46,6 +56,19 @@ def exception_handler(exc, context):
         return Response(
             error_body("integrity_error", _("The data breaks a database rule: %s") % exc),
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DataError) and _sqlstate(exc) == NUMERIC_OVERFLOW:
+        # A number past its column (a sum of amounts, a count): a 400 naming the bound.
+        return Response(
+            error_body(
+                "amount_out_of_range",
+                _(
+                    "A number is out of range: amounts are at most %(limit)s, and totals "
+                    "less than %(column)s."
+                )
+                % {"limit": yuan(MAX_AMOUNT), "column": yuan(COLUMN_BOUND)},
+            ),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
