@@ -1,7 +1,9 @@
 """Import organizations from a register (XLSX or CSV) with Chinese column headers.
 
 All or nothing: every row is validated first; on any bad row nothing is imported and
-`ImportRefused` lists each bad row with its line, column and reason.
+`ImportRefused` lists each bad row with its line, column and reason: the first
+MAX_LISTED_ERRORS of them and the count in the answer, and when there are more, the full
+list as a CSV file offered through a background job (/api/v1/jobs/{id}/download/).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,12 +26,16 @@ from django.utils.translation import gettext_lazy
 from access.models import Role
 from access.permissions import require_role
 from access.selectors import active_assignments, sees_everything
+from core import jobs
 from core.audited import set_reason
 from core.errors import InvalidInput
 
 from .models import Category, Federation, Organization, OrganizationCategory, Region
 
 MAX_ROWS = 100_000
+# An answer lists at most this many errors (100,000 bad rows made a 30 MB answer).
+MAX_LISTED_ERRORS = 1_000
+ERROR_LIST_JOB = "federations.import_errors"
 
 
 @dataclass(frozen=True)
@@ -90,16 +98,52 @@ class RowError:
 
 
 class ImportRefused(InvalidInput):
+    """`errors` holds every error; the answer's fields list the first MAX_LISTED_ERRORS,
+    `error_count` all of them, and `errors_job` the job offering the full list, if any."""
+
     code = "import_refused"
 
-    def __init__(self, errors: list[RowError]):
+    def __init__(self, errors: list[RowError], *, full_list: jobs.Job | None = None):
         self.errors = errors
+        self.full_list = full_list
         lines = sorted({e.line for e in errors})
-        super().__init__(
-            _("Nothing was imported: %(n)d bad row(s) (lines %(lines)s).")
-            % {"n": len(lines), "lines": ", ".join(map(str, lines[:20]))},
-            fields={"rows": [e.as_dict() for e in errors]},
-        )
+        detail = _("Nothing was imported: %(n)d bad row(s) (lines %(lines)s).") % {
+            "n": len(lines),
+            "lines": ", ".join(map(str, lines[:20])),
+        }
+        fields = {
+            "rows": [e.as_dict() for e in errors[:MAX_LISTED_ERRORS]],
+            "error_count": [str(len(errors))],
+        }
+        if full_list is not None:
+            detail += " " + _(
+                "The first %(listed)d of %(count)d errors are listed; download them all from "
+                "job %(job)s."
+            ) % {"listed": MAX_LISTED_ERRORS, "count": len(errors), "job": full_list.pk}
+            fields["errors_job"] = [str(full_list.pk)]
+        super().__init__(detail, fields=fields)
+
+
+def _offer_full_list(actor, errors: list[RowError]) -> jobs.Job | None:
+    """Past MAX_LISTED_ERRORS: the full list as a CSV file, through a job its actor owns."""
+    if len(errors) <= MAX_LISTED_ERRORS or not getattr(actor, "pk", None):
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("line"), _("column"), _("reason")])
+    writer.writerows((e.line, e.column, e.reason) for e in errors)
+    name = default_storage.save(
+        "jobs/import-errors/errors.csv", ContentFile(("\ufeff" + out.getvalue()).encode())
+    )
+    return jobs.start(
+        kind=ERROR_LIST_JOB, owner=actor, params={"file": name, "errors": len(errors)}
+    )
+
+
+@jobs.handler(ERROR_LIST_JOB)
+def _attach_error_list(job, progress):
+    job.file.name = job.params["file"]
+    return {"rows": job.params["errors"], "file": job.file.name}
 
 
 @dataclass
@@ -329,7 +373,7 @@ def import_organizations(
             valid.append((org, org._import_categories))
         progress(1)
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(errors, full_list=_offer_full_list(actor, errors))
     if not valid:
         raise InvalidInput(_("The file has no rows."), fields={"file": [_("No rows.")]})
     reason = reason or _("imported from %(file)s") % {"file": filename[:100]}

@@ -201,3 +201,47 @@ def test_management_command(users, regions, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_organizations", str(bad), "--as", "admin1", "--no-progress")
     assert "第 2 行 [社区代码]" in capsys.readouterr().err
+
+
+def test_a_long_error_list_is_cut_to_the_first_thousand_with_the_full_list_as_a_job(
+    users, regions, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Regression: 100,000 bad rows answered a 30 MB error list in one response. The answer
+    lists the first 1,000 errors and the count; a job offers the full list as a file."""
+    from rest_framework.test import APIClient
+
+    from core import jobs
+
+    settings.MEDIA_ROOT = tmp_path
+    rows = [f"无名队{i},999999999999,备案,,舞蹈,负责人,,2021-05-01,无,," for i in range(1200)]
+    with django_capture_on_commit_callbacks(execute=False), pytest.raises(ImportRefused) as exc:
+        import_organizations(actor=users["admin"], data=csv_bytes(*rows), filename="x.csv")
+    refused = exc.value
+    assert len(refused.errors) == 1200  # callers (the command, the admin page) see them all
+    assert len(refused.fields["rows"]) == 1000
+    assert refused.fields["error_count"] == ["1200"]
+    job_id = refused.fields["errors_job"][0]
+    assert job_id in str(refused.detail)
+    assert jobs.run(job_id) == "succeeded"  # what the Celery task queued on commit does
+
+    client = APIClient()
+    client.force_authenticate(users["admin"])
+    job = client.get(f"/api/v1/jobs/{job_id}/").json()
+    assert job["status"] == "succeeded"
+    download = client.get(f"/api/v1/jobs/{job_id}/download/")
+    assert download.status_code == 200
+    lines = b"".join(download.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 1200
+    assert lines[1].startswith("2,社区代码,")
+    # Only its owner may fetch it.
+    client.force_authenticate(users["federation_staff"])
+    assert client.get(f"/api/v1/jobs/{job_id}/download/").status_code == 404
+
+
+def test_a_short_error_list_is_answered_whole_with_no_job(users, regions):
+    rows = [f"无名队{i},999999999999,备案,,舞蹈,负责人,,2021-05-01,无,," for i in range(3)]
+    with pytest.raises(ImportRefused) as exc:
+        import_organizations(actor=users["admin"], data=csv_bytes(*rows), filename="x.csv")
+    assert len(exc.value.fields["rows"]) == 3
+    assert exc.value.fields["error_count"] == ["3"]
+    assert "errors_job" not in exc.value.fields
