@@ -1,13 +1,15 @@
 """OpenAPI post-processing: every operation documents the common error shape."""
 
 ERROR_STATUSES = {
-    "400": "Invalid input",
+    "400": "Invalid input (including a query string, JSON nesting or amount past its bound)",
     "401": "Not authenticated (token)",
     "403": "Not authenticated or not permitted",
     "404": "Not found or out of scope",
     "405": "Method not allowed",
     "409": "Conflict with the current state or a database rule",
     "413": "Request body or upload too large",
+    "414": "Request line too long (refused by the web server past its limit_request_line, "
+    "config/gunicorn.conf.py; the API itself refuses a query string past its bound with 400)",
     "415": "Unsupported media type",
     "429": "Too many requests (see Retry-After)",
 }

@@ -119,6 +119,73 @@ def test_the_default_body_bound_is_2_mib(settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 2 * 1024 * 1024
 
 
+# JSON nesting -----------------------------------------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("op", WITH_BODY, ids=lambda op: op.label)
+def test_every_operation_with_a_body_refuses_json_nested_1000_deep(api, op):
+    """Regression: 2 KB of JSON nested 1,000 deep raised RecursionError in the parser, a
+    500, on every JSON endpoint (the unauthenticated token login included)."""
+    body = '{"name": ' + _nested(1000) + "}"
+    response = api.generic(op.method, _concrete(op), data=body, content_type="application/json")
+    _assert_shape(response, 400, "json_too_deep")
+
+
+def test_json_nesting_is_bounded_before_authentication(api, db):
+    response = api.post(
+        "/api/v1/auth/token/",
+        data=_nested(1000),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    body = _assert_shape(response, 400, "json_too_deep")
+    assert "at most 32 levels" in body["detail"]
+
+
+@override_settings(API_MAX_JSON_DEPTH=5)
+def test_json_at_the_depth_bound_is_parsed(api, db):
+    at_bound = json.dumps({"username": [[[["x"]]]], "password": "y"})  # 5 deep
+    response = api.post("/api/v1/auth/token/", data=at_bound, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"  # read, and refused on its merits
+    past = json.dumps({"username": [[[[["x"]]]]], "password": "y"})
+    response = api.post("/api/v1/auth/token/", data=past, content_type="application/json")
+    _assert_shape(response, 400, "json_too_deep")
+
+
+@override_settings(API_MAX_JSON_DEPTH=2)
+def test_brackets_inside_json_strings_are_text(api, db):
+    body = json.dumps({"username": '[[[{{{"\\' + "[" * 50, "password": "]]]" * 20})
+    response = api.post("/api/v1/auth/token/", data=body, content_type="application/json")
+    assert response.json()["code"] == "invalid_credentials"
+
+
+@override_settings(API_MAX_JSON_DEPTH=3)
+def test_json_media_types_with_a_suffix_are_bounded_too(api, db):
+    response = api.post(
+        "/api/v1/auth/token/", data=_nested(10), content_type="application/merge-patch+json"
+    )
+    _assert_shape(response, 400, "json_too_deep")
+
+
+def test_the_depth_scan_reads_wide_bodies_without_refusing_them():
+    from core.api.limits import json_depth_exceeds
+
+    wide = json.dumps([{"a": [1, 2, {"b": "}]"}]} for _ in range(50_000)]).encode()
+    assert not json_depth_exceeds(wide, 4)  # [ { [ {
+    assert json_depth_exceeds(wide, 3)
+    assert not json_depth_exceeds(b'"[[[[[["', 1)
+    assert not json_depth_exceeds(b"[[[", 3)  # malformed: left to the parser
+
+
+def test_the_default_json_depth_bound_is_32(settings):
+    assert settings.API_MAX_JSON_DEPTH == 32
+
+
 # Uploads (multipart) ----------------------------------------------------------------------
 
 
@@ -278,6 +345,11 @@ def test_limit_messages_are_chinese_by_default(api, db):
     body = api.post("/api/v1/auth/token/", {"username": "x" * 20, "password": "y"}).json()
     assert body["detail"].startswith("请求内容过大")
     assert "须为 1 到" in _page_size_message()
+
+
+def test_the_json_depth_message_is_chinese_by_default(api, db):
+    deep = api.post("/api/v1/auth/token/", data="[" * 40, content_type="application/json")
+    assert deep.json()["detail"] == "JSON 请求内容嵌套过深：最多 32 层。"
 
 
 def _page_size_message():
