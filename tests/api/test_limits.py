@@ -182,6 +182,46 @@ def test_the_depth_scan_reads_wide_bodies_without_refusing_them():
     assert not json_depth_exceeds(b"[[[", 3)  # malformed: left to the parser
 
 
+def _depth(value) -> int:
+    if isinstance(value, list):
+        return 1 + max([_depth(v) for v in value] or [0])
+    if isinstance(value, dict):
+        return 1 + max([_depth(v) for v in value.values()] or [0])
+    return 0
+
+
+def _random_json(rng, depth):
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(["[x]", "\\", '"', "{}", 1, None, 'a\\"b]', "}{"])
+    if rng.random() < 0.5:
+        return [_random_json(rng, depth - 1) for _ in range(rng.randint(0, 3))]
+    return {f"{i}[{{": _random_json(rng, depth - 1) for i in range(rng.randint(0, 3))}
+
+
+def test_the_depth_scan_agrees_with_the_parsed_depth():
+    import random
+
+    from core.api.limits import json_depth_exceeds
+
+    rng = random.Random(17)
+    for _ in range(1000):
+        value = _random_json(rng, rng.randint(0, 8))
+        body, depth = json.dumps(value).encode(), _depth(value)
+        for limit in range(9):
+            assert json_depth_exceeds(body, limit) == (depth > limit), (body, limit)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 10**6 + b"]" * 10**6, b"[0,[]," * 10**5 + b"]" * 10**5, b'[{"a":' * 10**5],
+    ids=["runs", "interleaved", "unclosed"],
+)
+def test_deep_bodies_of_every_shape_are_caught(body):
+    from core.api.limits import json_depth_exceeds
+
+    assert json_depth_exceeds(body, 32)
+
+
 def test_the_default_json_depth_bound_is_32(settings):
     assert settings.API_MAX_JSON_DEPTH == 32
 
