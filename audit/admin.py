@@ -10,18 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from access.models import Role, User
 from access.selectors import has_role, sees_everything
-from core import jobs
+from core import chain, jobs
 from core.admin import AuditedAdmin
 from core.jobs import visible_jobs
-from core.models import Job
+from core.models import ChainSeal, Job, VerificationRun
 from federations.models import Region
 
-from . import chain, exports
+from . import exports
 from . import history as audit_history
 from .access_log import log_access
-from .models import AccessLog, VerificationRun
+from .models import AccessLog
 from .tasks import verify
-from .verification import last_run
+from .verification import check_rows, last_run
 
 # ---------------------------------------------------------------- auditors' workbench
 # Read-only pages for auditors (staff users holding the auditor role) and administrators:
@@ -110,16 +110,24 @@ class TimelineForm(forms.Form):
 
 @admin.register(VerificationRun)
 class VerificationRunAdmin(ReadOnlyForAuditors):
-    list_display = ["finished_at", "ok", "triggered_by", "rows_checked", "head_seal_id"]
-    list_filter = ["ok"]
+    """Every verification (nightly, `audit_verify`, `ledger_verify`); the workbench's pages
+    (timeline, export, run now) hang off it."""
+
+    list_display = [
+        "finished_at", "status", "checks", "triggered_by", "rows_checked", "head_seal_id",
+        "first_bad",
+    ]  # fmt: skip
+    list_filter = ["status"]
     readonly_fields = [
         "started_at",
         "finished_at",
-        "ok",
+        "status",
+        "checks",
         "triggered_by",
         "head_seal_id",
         "head_hash",
         "rows_checked",
+        "first_bad",
         "result",
     ]
     change_list_template = "admin/audit/verificationrun/change_list.html"
@@ -135,7 +143,8 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
 
     def changelist_view(self, request, extra_context=None):
 
-        extra_context = {**(extra_context or {}), "last_run": last_run()}
+        run = last_run()
+        extra_context = {**(extra_context or {}), "last_run": run, "checks": check_rows(run)}
         return super().changelist_view(request, extra_context)
 
     def _require(self, request):
@@ -183,7 +192,8 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
             "export_query": export_params.urlencode(),
             "comparison": comparison,
             "object_view": bool(query.model and query.object_id),
-            "last_run": last_run(),
+            "last_run": (run := last_run()),
+            "checks": check_rows(run),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/audit/timeline.html", context)
@@ -230,7 +240,7 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
                 _("The export runs in the background: job %(id)s.") % {"id": job.pk},
             )
             return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
-        chain.seal_pending()
+        chain.seal()
         head = chain.head()
         log_access(request, AccessLog.Action.EXPORT, {**query.as_dict(), "format": fmt}, len(probe))
         tmp, _count = exports.export_to_file(fmt, query, request.user, head)
@@ -243,10 +253,18 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
 
         self._require(request)
         if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:audit_verificationrun_changelist"))
+            return HttpResponseRedirect(reverse("admin:core_verificationrun_changelist"))
         verify.delay()
         messages.info(request, _("Verification started; its result appears in this list."))
-        return HttpResponseRedirect(reverse("admin:audit_verificationrun_changelist"))
+        return HttpResponseRedirect(reverse("admin:core_verificationrun_changelist"))
+
+
+@admin.register(ChainSeal)
+class ChainSealAdmin(ReadOnlyForAuditors):
+    """The links of the one hash chain (history rows and ledger transfers)."""
+
+    list_display = ["seq", "table_name", "row_pk", "event", "hash", "sealed_at"]
+    show_full_result_count = False
 
 
 @admin.register(AccessLog)

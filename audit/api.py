@@ -14,16 +14,17 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import jobs
+from core import chain, jobs
 from core.api.jobs import JobSerializer, job_data
 from core.errors import InvalidInput, NotFound
+from core.models import VerificationRun
 from federations.models import Region
 
-from . import chain, exports, history, registry
+from . import exports, history, registry
 from .access_log import log_access
 from .models import AccessLog
 from .permissions import IsAuditorOrAdministrator
-from .verification import last_run
+from .verification import check_rows, last_run
 
 # ------------------------------------------------------------------ input
 
@@ -160,9 +161,26 @@ class ChainHeadSerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
+class CheckResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    status = serializers.ChoiceField(choices=VerificationRun.Status.choices)
+    status_display = serializers.CharField()
+    first_bad = serializers.CharField(allow_null=True)
+
+
 class VerificationSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
-    ok = serializers.BooleanField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=VerificationRun.Status.choices,
+        allow_null=True,
+        help_text="ok: everything checked and passed; failed: something did not match "
+        "(first_bad names it); not_checked: this database cannot check everything (the "
+        "chain, the triggers and the backstop need PostgreSQL).",
+    )
+    ok = serializers.BooleanField(allow_null=True, help_text="null when not everything was checked")
+    checks = CheckResultSerializer(many=True)
+    first_bad = serializers.CharField(allow_blank=True)
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     triggered_by = serializers.CharField(allow_blank=True)
@@ -334,7 +352,7 @@ class ExportView(APIView):
             )
             log_access(request, AccessLog.Action.EXPORT, {**log_query, "job": str(job.pk)})
             return Response({"job": job_data(request, job)}, status=status.HTTP_202_ACCEPTED)
-        chain.seal_pending()
+        chain.seal()
         head = chain.head()
         log_access(request, AccessLog.Action.EXPORT, log_query, len(probe))
         name = f"audit-history-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
@@ -356,8 +374,9 @@ class ExportView(APIView):
 
 
 class VerifyView(APIView):
-    """The last integrity verification (history chain, backstop, ledger) and the current
-    chain head. Verification runs nightly and with `manage.py audit_verify`."""
+    """The last integrity verification (hash chain, triggers, backstop, ledger balances) and
+    the current chain head. Verification runs nightly and with `manage.py audit_verify`.
+    Each check answers ok, failed or not_checked (this database cannot check it)."""
 
     permission_classes = [IsAuditorOrAdministrator]
 
@@ -365,9 +384,13 @@ class VerifyView(APIView):
     def get(self, request):
         run = last_run()
         current = chain.head()
+        results = getattr(run, "result", {}) or {}
         body = {
             "id": getattr(run, "pk", None),
+            "status": getattr(run, "status", None),
             "ok": getattr(run, "ok", None),
+            "checks": check_rows(run),
+            "first_bad": getattr(run, "first_bad", ""),
             "started_at": getattr(run, "started_at", None),
             "finished_at": getattr(run, "finished_at", None),
             "triggered_by": getattr(run, "triggered_by", ""),
@@ -376,7 +399,7 @@ class VerifyView(APIView):
                 "seal_id": getattr(run, "head_seal_id", None),
                 "hash": getattr(run, "head_hash", "") or "",
             },
-            "result": getattr(run, "result", {}),
+            "result": results,
             "current_head": current.as_dict(),
         }
         log_access(request, AccessLog.Action.VERIFY, {"run": body["id"]})

@@ -1,28 +1,16 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _before_migrate(using="default", **kwargs):
-    """Migrations run as a superuser may backfill historical columns (audit.bypass)."""
-    from django.db import connections
-
-    from .db import set_bypass
-
-    set_bypass(connections[using], True)
-
-
 def _after_migrate(using="default", verbosity=0, **kwargs):
-    """Cover every table that exists now, whichever migration created it."""
-    from django.db import connections
-
-    from .db import install, set_bypass
+    """Index every historical table that exists now (core installs the triggers)."""
+    from .db import install_indexes
     from .history import forget_tables
 
     forget_tables()
-    connection = connections[using]
-    set_bypass(connection, False)
-    install(connection, verbosity=verbosity if verbosity > 1 else 0)
+    install_indexes(connections[using])
 
 
 class AuditConfig(AppConfig):
@@ -30,7 +18,8 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self):
-        from . import exports  # noqa: F401  (exports registers its job handler)
+        from . import db, exports, verification  # noqa: F401  (exports: its job handler)
 
-        pre_migrate.connect(_before_migrate, sender=self, dispatch_uid="audit_pre_migrate")
+        db.register()  # the backstop triggers, installed and checked with core's
+        verification.register()  # changes without history, in every verification
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="audit_post_migrate")

@@ -20,10 +20,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import jobs
+from core import chain, jobs
 from federations.models import Region
 
-from . import chain, history
+from . import history
 from .access_log import log_access
 from .models import AccessLog
 
@@ -193,7 +193,7 @@ def _log_download(request, job) -> None:
 def export_job(job, progress):
     query = query_from_params(job.params["query"])
     fmt = job.params.get("format", "csv")
-    chain.seal_pending()
+    chain.seal()
     head = chain.head()
     progress(done=0, force=True)
     tmp, count = export_to_file(fmt, query, job.owner, head, progress)

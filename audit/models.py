@@ -1,9 +1,8 @@
-"""The auditors' workbench: backstop captures, hash-chain seals, verification results,
-access log and background jobs. The baseline every model builds on is in base.py.
+"""The auditors' workbench: backstop captures and the access log. The hash chain and the
+verification runs are core's (core/chain.py, core.VerificationRun).
 
-Captures, seals, column sets, verification runs and access-log entries are insert-only
-(`audit_append_only = True`): PostgreSQL refuses UPDATE, DELETE and TRUNCATE on them, as
-on every historical table (see audit/db.py).
+Captures and access-log entries are insert-only (`audit_append_only = True`): PostgreSQL
+refuses UPDATE, DELETE and TRUNCATE on them, as on every historical table (core/triggers.py).
 """
 
 from django.conf import settings
@@ -36,75 +35,6 @@ class ChangeCapture(models.Model):
 
     def __str__(self):
         return f"{self.table_name}#{self.row_pk} {self.operation} @{self.captured_at}"
-
-
-class SealColumnSet(models.Model):
-    """The columns of a historical table that its seals hash (so a later added column
-    does not change the digest of rows sealed before it existed)."""
-
-    audit_append_only = True
-
-    table_name = models.CharField(_("table"), max_length=63)
-    columns = models.JSONField(_("columns"))
-    digest = models.CharField(_("digest"), max_length=64, unique=True)
-
-    class Meta:
-        verbose_name = _("sealed column set")
-        verbose_name_plural = _("sealed column sets")
-
-    def __str__(self):
-        return f"{self.table_name} ({len(self.columns)})"
-
-
-class HistorySeal(models.Model):
-    """One historical row in the SHA-256 hash chain.
-
-    chain_hash = sha256(previous chain_hash | table | row key | row digest), in id order.
-    """
-
-    audit_append_only = True
-
-    table_name = models.CharField(_("table"), max_length=63)
-    row_pk = models.BigIntegerField(_("row key"))
-    columns = models.ForeignKey(
-        SealColumnSet, verbose_name=_("columns"), on_delete=models.PROTECT, related_name="+"
-    )
-    row_digest = models.CharField(_("row digest"), max_length=64)
-    chain_hash = models.CharField(_("chain hash"), max_length=64)
-    sealed_at = models.DateTimeField(_("sealed at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("history seal")
-        verbose_name_plural = _("history seals")
-        constraints = [
-            models.UniqueConstraint(fields=["table_name", "row_pk"], name="seal_one_per_row"),
-        ]
-
-    def __str__(self):
-        return f"{self.pk}:{self.chain_hash}"
-
-
-class VerificationRun(models.Model):
-    """The result of one integrity verification (history chain, backstop, ledger)."""
-
-    audit_append_only = True
-
-    started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(_("finished at"))
-    ok = models.BooleanField(_("passed"))
-    triggered_by = models.CharField(_("triggered by"), max_length=150)
-    head_seal_id = models.BigIntegerField(_("chain head seal"), null=True)
-    head_hash = models.CharField(_("chain head hash"), max_length=64, blank=True, default="")
-    rows_checked = models.BigIntegerField(_("sealed rows checked"), default=0)
-    result = models.JSONField(_("result"), default=dict)
-
-    class Meta:
-        verbose_name = _("verification run")
-        verbose_name_plural = _("verification runs")
-        ordering = ["-id"]
-
-    def __str__(self):
-        return f"{self.finished_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'FAILED'}"
 
 
 class AccessLog(models.Model):

@@ -10,16 +10,14 @@ soon as they are installed; nothing in audit/ is edited for them.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db import models
+
+from core import audited, triggers
 
 
 def historical_models() -> list[type[models.Model]]:
     """Every simple-history historical model (including m2m history), sorted by table."""
-    from simple_history.models import HistoricalChanges
-
-    found = [m for m in apps.get_models() if issubclass(m, HistoricalChanges)]
-    return sorted(found, key=lambda m: m._meta.db_table)
+    return audited.historical_models()
 
 
 def timeline_models() -> list[type[models.Model]]:
@@ -69,14 +67,8 @@ def backstop_ignored_columns(model: type[models.Model]) -> list[str]:
 
 
 def append_only_models() -> list[type[models.Model]]:
-    """Historical models, plus insert-only tables (own and declared)."""
-    found = list(historical_models())
-    for model in apps.get_models():
-        if model in found:
-            continue
-        if getattr(model, "audit_append_only", False):
-            found.append(model)
-    return sorted(found, key=lambda m: m._meta.db_table)
+    """Historical models, plus insert-only tables (declared: core/triggers.py)."""
+    return triggers.append_only_models()
 
 
 def _has_field(model, name: str) -> bool:

@@ -1,19 +1,17 @@
-"""Audit tasks (thin): seal history rows, nightly verification, exports."""
+"""Audit tasks (thin): the nightly verification of everything."""
 
 from celery import shared_task
 
-
-@shared_task(name="audit.seal_history")
-def seal_history() -> int:
-    from .chain import seal_pending
-
-    return seal_pending()
+from .verification import run_verification
 
 
 @shared_task(name="audit.verify")
 def verify() -> dict:
-    """Nightly: verify everything and keep the result (audit.VerificationRun)."""
-    from .verification import run_verification
-
+    """Nightly: seal (a full pass), verify everything, keep the result (core.VerificationRun)."""
     run = run_verification(triggered_by="celery:audit.verify")
-    return {"id": run.pk, "ok": run.ok, "head": f"{run.head_seal_id or 0}:{run.head_hash}"}
+    return {
+        "id": run.pk,
+        "ok": run.ok,
+        "status": run.status,
+        "head": f"{run.head_seal_id or 0}:{run.head_hash}",
+    }

@@ -1,81 +1,70 @@
-"""One integrity verification: history hash chain, completeness backstop and the ledger."""
+"""The workbench's part of verification: the completeness backstop, and the full run.
+
+The backstop (changes captured by the database with no history row) is registered as a
+core.verification Check from AuditConfig.ready; `run_verification()` runs everything
+(core's chain and triggers, and every check apps registered: this one, the ledger's
+balances) and records one core.VerificationRun.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
-
-from django.db import transaction
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import verification as core_verification
+from core.models import VerificationRun
 
-from . import backstop, chain
-from .models import VerificationRun
-
-
-def _plain(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if is_dataclass(value):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return str(value)
+from . import backstop
 
 
-def ledger_head() -> str | None:
-    """The ledger's chain head as "id:hash", when a ledger check is registered."""
-    for check in core_verification.checks():
-        if check.name == "ledger" and check.head is not None:
-            return check.head()
-    return None
+def check_backstop() -> dict:
+    unmatched = backstop.unmatched_changes()
+    texts = [
+        f"{c['operation']} {c['model']} id={c['object_id']} at {c['captured_at']} by db user "
+        f"{c['db_user']} (capture {c['capture_id']})"
+        for c in unmatched["changes"]
+    ]
+    return {
+        "status": core_verification.FAILED if unmatched["count"] else core_verification.OK,
+        "first_bad": f"changed without history: {texts[0]}" if texts else None,
+        **unmatched,
+    }
 
 
-def registered_results(expect_heads: dict[str, str | None]) -> dict[str, dict]:
-    """Run every check other apps registered (core.verification)."""
-    results = {}
-    for check in core_verification.checks():
-        results[check.name] = _plain(check.run(expect_heads.get(check.name)))
-    return results
+BACKSTOP = core_verification.Check(
+    name="backstop",
+    label=_("Changes without history"),
+    run=check_backstop,
+    vendors=("postgresql",),  # the capture triggers exist only there
+)
 
 
 def run_verification(
-    *,
-    triggered_by: str,
-    expect_head: str | None = None,
-    expect_ledger_head: str | None = None,
-    store: bool = True,
-    ledger: bool = True,
+    *, triggered_by: str, expect_head: str | None = None, store: bool = True
 ) -> VerificationRun:
-    started = timezone.now()
-    sealed = chain.seal_pending()
-    chain_result = chain.verify_chain(expect=expect_head)
-    unmatched = backstop.unmatched_changes()
-    others = registered_results({"ledger": expect_ledger_head}) if ledger else {}
-    ok = chain_result.ok and unmatched["count"] == 0 and all(r["ok"] for r in others.values())
-    head = chain_result.head
-    run = VerificationRun(
-        started_at=started,
-        finished_at=timezone.now(),
-        ok=ok,
-        triggered_by=triggered_by[:150],
-        head_seal_id=head.seal_id if head else None,
-        head_hash=head.hash if head else "",
-        rows_checked=chain_result.rows_checked,
-        result={
-            "sealed_now": sealed,
-            "history_chain": chain_result.as_dict(),
-            "backstop": unmatched,
-            **others,
-        },
-    )
-    if store:
-        with transaction.atomic():
-            run.save()
-    return run
+    """Everything: the chain, the triggers, the backstop and every registered check."""
+    return core_verification.run(triggered_by=triggered_by, expect_head=expect_head, store=store)
 
 
 def last_run() -> VerificationRun | None:
-    return VerificationRun.objects.order_by("-id").first()
+    return core_verification.last_run()
+
+
+def check_rows(run: VerificationRun | None) -> list[dict]:
+    """Each check of a run with its status, for the admin and the API."""
+    rows = []
+    for name, part in (getattr(run, "result", None) or {}).items():
+        status = part.get("status") or core_verification.NOT_CHECKED
+        rows.append(
+            {
+                "name": name,
+                "label": core_verification.label(name),
+                "status": status,
+                "status_display": str(VerificationRun.Status(status).label),
+                "first_bad": part.get("first_bad"),
+            }
+        )
+    return rows
+
+
+def register() -> None:
+    core_verification.register(BACKSTOP)

@@ -1,7 +1,25 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 from . import context
+
+
+def _before_migrate(using="default", **kwargs):
+    """Migrations run as a superuser may backfill historical columns (audit.bypass)."""
+    from . import triggers
+
+    triggers.set_bypass(connections[using], True)
+
+
+def _after_migrate(using="default", verbosity=0, **kwargs):
+    """Cover every table that exists now, whichever migration created it."""
+    from . import triggers
+
+    connection = connections[using]
+    triggers.set_bypass(connection, False)
+    triggers.install(connection, verbosity=verbosity if verbosity > 1 else 0)
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +29,5 @@ class CoreConfig(AppConfig):
     def ready(self):
         context.install_command_identity()
         context.install_celery_identity()
+        pre_migrate.connect(_before_migrate, sender=self, dispatch_uid="core_pre_migrate")
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="core_post_migrate")

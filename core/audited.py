@@ -4,10 +4,11 @@ simple-history only sees save() and delete(), so audited models refuse the Query
 writes that skip them (update, bulk_update, bulk_create) with a clear error.
 """
 
+from django.apps import apps
 from django.db import models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from .context import actor_label, history_user_for
@@ -72,6 +73,12 @@ class AuditedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def historical_models() -> list[type[models.Model]]:
+    """Every simple-history historical model (including m2m history), sorted by table."""
+    found = [m for m in apps.get_models() if issubclass(m, HistoricalChanges)]
+    return sorted(found, key=lambda m: m._meta.db_table)
 
 
 def set_reason(instance, reason: str | None):

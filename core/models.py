@@ -1,4 +1,9 @@
-"""The kernel's own tables: background jobs (and, later, notifications and verification runs)."""
+"""The kernel's own tables: background jobs, the one hash chain, verification runs.
+
+Chain links, their column sets and verification runs are insert-only
+(`audit_append_only = True`): PostgreSQL refuses UPDATE, DELETE and TRUNCATE on them
+(core/triggers.py).
+"""
 
 import uuid
 
@@ -59,3 +64,106 @@ class Job(AuditedModel):
         if not self.total:
             return 1.0 if self.status == self.Status.SUCCEEDED else None
         return min(1.0, self.done / self.total)
+
+
+class ChainColumnSet(models.Model):
+    """The columns one event of a chained table covers, as they were when it was sealed.
+
+    A link records its column set, so a column added to the table later does not change the
+    digest of rows sealed before it existed (core/chain.py).
+    """
+
+    audit_append_only = True
+
+    table_name = models.CharField(_("table"), max_length=63)
+    event = models.CharField(_("event"), max_length=16)
+    columns = models.JSONField(_("columns"))
+    # Columns covered only for rows where `extra_when` (SQL) holds, e.g. a direct posting.
+    extra_columns = models.JSONField(_("conditional columns"), default=list)
+    extra_when = models.TextField(_("condition"), blank=True, default="")
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("chained column set")
+        verbose_name_plural = _("chained column sets")
+
+    def __str__(self):
+        return f"{self.table_name}.{self.event} ({len(self.columns)})"
+
+
+class ChainSeal(models.Model):
+    """One link of the SHA-256 hash chain over every chained table, in sealing order.
+
+    hash = sha256(previous hash | table | row key | event | row digest); the row digest is
+    computed by PostgreSQL over the event's columns (core/chain.py).
+    """
+
+    audit_append_only = True
+
+    seq = models.BigIntegerField(_("position"), primary_key=True)
+    table_name = models.CharField(_("table"), max_length=63)
+    row_pk = models.BigIntegerField(_("row key"))
+    event = models.CharField(_("event"), max_length=16)
+    columns = models.ForeignKey(
+        ChainColumnSet,
+        verbose_name=_("columns"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # read by verification through the link, never filtered on
+    )
+    row_digest = models.CharField(_("row digest"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"))
+
+    class Meta:
+        verbose_name = _("hash chain link")
+        verbose_name_plural = _("hash chain links")
+        ordering = ["seq"]
+        constraints = [
+            # one link per row and event; the sealer's NOT EXISTS and max(row_pk) use it
+            models.UniqueConstraint(
+                fields=["table_name", "event", "row_pk"], name="core_chainseal_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.seq}:{self.hash}"
+
+
+class VerificationRun(models.Model):
+    """The record of one integrity verification: the chain, and every registered check."""
+
+    audit_append_only = True
+
+    class Status(models.TextChoices):
+        OK = "ok", _("Passed")
+        FAILED = "failed", _("FAILED")
+        NOT_CHECKED = "not_checked", _("Not checked on this database")
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    status = models.CharField(_("result"), max_length=16, choices=Status.choices)
+    checks = models.JSONField(_("checks"), default=list)
+    triggered_by = models.CharField(_("triggered by"), max_length=150)
+    head_seal_id = models.BigIntegerField(_("chain head position"), null=True)
+    head_hash = models.CharField(_("chain head hash"), max_length=64, blank=True, default="")
+    rows_checked = models.BigIntegerField(_("chain links checked"), default=0)
+    first_bad = models.TextField(_("first bad row"), blank=True, default="")
+    result = models.JSONField(_("result details"), default=dict)
+
+    class Meta:
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")
+        ordering = ["-id"]
+        # the admin's status filter, newest first
+        indexes = [models.Index(fields=["status", "id"], name="core_verif_status")]
+
+    def __str__(self):
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def ok(self) -> bool | None:
+        """True passed, False failed, None when something could not be checked here."""
+        if self.status == self.Status.NOT_CHECKED:
+            return None
+        return self.status == self.Status.OK

@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, ScopedReadOnlyAdmin
+from core.admin import ScopedReadOnlyAdmin
 
-from .models import Account, AccountBalance, ChainSeal, Transfer, VerificationRun
+from .models import Account, AccountBalance, Transfer
 from .selectors import accounts_visible_to, transfers_visible_to
 
 
@@ -67,16 +67,3 @@ class TransferAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["from_account", "to_account", "source_account"]
     date_hierarchy = None
     show_full_result_count = False
-
-
-@admin.register(ChainSeal)
-class ChainSealAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "transfer", "event", "hash", "sealed_at"]
-    list_filter = ["event"]
-    show_full_result_count = False
-
-
-@admin.register(VerificationRun)
-class VerificationRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "ok", "first_bad", "head_id", "head_hash", "run_by"]
-    list_filter = ["ok"]

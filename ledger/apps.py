@@ -1,16 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from core import verification
-
 
 class LedgerConfig(AppConfig):
     name = "ledger"
     verbose_name = _("Ledger")
 
     def ready(self):
-        from . import timeline
-        from .verification import CHECK
+        from . import chain, timeline, verification
 
         timeline.register()  # the transfers in the auditors' timeline
-        verification.register(CHECK)  # balances and chain in every audit verification
+        chain.register()  # the transfers in the one hash chain (core/chain.py)
+        verification.register()  # balances recomputed in every verification

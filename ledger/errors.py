@@ -80,8 +80,8 @@ class InvalidTransfer(InvalidInput):
     code = "invalid_transfer"
 
 
-# Messages raised by the PostgreSQL triggers of migration 0002 (RAISE ... USING ERRCODE).
-TRIGGER_SQLSTATE = "LG001"
+# core's append-only triggers (core/triggers.py) raise restrict_violation naming the table.
+APPEND_ONLY_SQLSTATE = "23001"
 NUMERIC_OVERFLOW = "22003"  # numeric_value_out_of_range
 
 
@@ -107,15 +107,7 @@ def translate_db_error(exc: DatabaseError):
     message = str(exc)
     if sqlstate == NUMERIC_OVERFLOW:
         return balance_out_of_range()
-    # Our triggers (LG001), or the audit app's append-only triggers on ledger tables
-    # (restrict_violation, 23001).
-    if (
-        sqlstate == TRIGGER_SQLSTATE
-        or "ledger_transfer_immutable" in message
-        or (sqlstate == "23001" and '"ledger_' in message)
-    ):
-        if "ledger_transfer " in message or "ledger_transfer_immutable" in message:
-            return TransferImmutable()
+    if sqlstate == APPEND_ONLY_SQLSTATE and '"ledger_' in message:
         if '"ledger_transfer"' in message:
             return TransferImmutable()
         return LedgerRecordImmutable()

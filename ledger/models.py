@@ -1,10 +1,11 @@
-"""The double-entry ledger: accounts, transfers, cached balances, the hash chain.
+"""The double-entry ledger: accounts, transfers, cached balances.
 
 Every money movement of the project is one `Transfer` from one `Account` to another. A
 transfer carries the funding source it spends (that source's own ledger account), so any
 balance can be broken down by source. Transfers are insert-only: PostgreSQL refuses
-UPDATE, DELETE and TRUNCATE on them (migration 0002), except the one-time change of a
-pending transfer to posted or voided.
+UPDATE, DELETE and TRUNCATE on them (core/triggers.py, declared below), except the one-time
+change of a pending transfer to posted or voided. They are links of the one hash chain
+(core/chain.py; registered in ledger/chain.py).
 
 Balances are derived data, cached per account (`AccountBalance`) and per account and
 source (`SourceBalance`) and updated by guarded SQL in the posting's own transaction (see
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from access.models import ScopeFields
 from core.audited import AuditedModel
 from core.errors import Conflict
+from core.triggers import OneTimeChange
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -124,6 +126,8 @@ class Account(ScopeFields, AuditedModel):
 class Balance(models.Model):
     """Cached balances (derived data, recomputed by ledger_verify). Not audited row by row."""
 
+    audit_never_deleted = True  # PostgreSQL refuses DELETE and TRUNCATE (core/triggers.py)
+
     is_guarded = models.BooleanField(_("guarded"), default=True)
     posted = models.DecimalField(_("posted"), default=0, **MONEY)
     pending = models.DecimalField(
@@ -222,6 +226,16 @@ class TransferQuerySet(models.QuerySet):
 
 class Transfer(models.Model):
     """One movement of money. Insert-only; a mistake is corrected by a reversing transfer."""
+
+    # PostgreSQL refuses UPDATE, DELETE and TRUNCATE (core/triggers.py) but for the one
+    # change a transfer makes: pending to posted or voided, once, with who and when.
+    audit_append_only = True
+    audit_append_only_except = OneTimeChange(
+        column="state",
+        source="pending",
+        targets=("posted", "voided"),
+        fills=("resolved_at", "resolved_by_id", "resolution_key"),
+    )
 
     from_account = models.ForeignKey(
         Account,
@@ -349,61 +363,3 @@ class Transfer(models.Model):
         from .errors import TransferImmutable
 
         raise TransferImmutable()
-
-
-class ChainSeal(models.Model):
-    """One link of the SHA-256 hash chain over the ledger, in the order it was sealed.
-
-    A transfer gets a `created` seal; a two-phase transfer also a `resolved` seal when it
-    is posted or voided. Sealing runs in batches shortly after commit (ledger.chain).
-    """
-
-    class Event(models.TextChoices):
-        CREATED = "created", _("created")
-        RESOLVED = "resolved", _("resolved")
-
-    seq = models.BigIntegerField(_("position"), primary_key=True)
-    transfer = models.ForeignKey(
-        Transfer,
-        verbose_name=_("transfer"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,  # the (transfer, event) unique index covers it
-    )
-    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64)
-    sealed_at = models.DateTimeField(_("sealed at"))
-
-    class Meta:
-        verbose_name = _("hash chain link")
-        verbose_name_plural = _("hash chain links")
-        ordering = ["seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["transfer", "event"], name="ledger_chainseal_once"),
-        ]
-
-    def __str__(self):
-        return f"{self.seq}: {self.hash[:12]}"
-
-
-class VerificationRun(models.Model):
-    """The record of one ledger verification (insert-only)."""
-
-    started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(_("finished at"))
-    ok = models.BooleanField(_("passed"))
-    first_bad = models.TextField(_("first bad row"), blank=True, default="")
-    problems = models.JSONField(_("problems"), default=list, blank=True)
-    head_id = models.BigIntegerField(_("chain head position"), null=True, blank=True)
-    head_hash = models.CharField(_("chain head hash"), max_length=64, blank=True, default="")
-    counts = models.JSONField(_("counts"), default=dict, blank=True)
-    run_by = models.CharField(_("run by"), max_length=150, blank=True, default="")
-
-    class Meta:
-        verbose_name = _("ledger verification")
-        verbose_name_plural = _("ledger verifications")
-        ordering = ["-id"]
-
-    def __str__(self):
-        return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'FAILED'}"

@@ -1,9 +1,12 @@
 """Verify the ledger: recompute every cached balance from the transfers, check the chain.
 
-`verify_ledger()` is what `manage.py ledger_verify`, the nightly beat task and the audit
-app's `audit_verify` call. It returns a `VerificationResult`; `first_bad` names the first
-row found wrong (a transfer whose chain link does not match, or a cached balance that
-differs from the transfers).
+The balances are the ledger's `Check` in every verification (registered from
+LedgerConfig.ready; the nightly `audit.verify` runs it with everything else). The transfers'
+links in the one hash chain (core/chain.py) are checked by core's chain check.
+`verify_ledger()` (and `manage.py ledger_verify`) runs just these two, the chain's digests
+recomputed for the transfers only, and records a core.VerificationRun; `first_bad` names
+the first row found wrong (a transfer whose chain link does not match, or a cached balance
+that differs from the transfers).
 """
 
 from __future__ import annotations
@@ -13,23 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import verification as core_verification
-from core.context import current_actor
 
-from . import chain
-from .chain import ChainHead, chain_head  # noqa: F401  (re-exported)
-from .models import VerificationRun
+from .models import Transfer
 
 ZERO = Decimal("0.00")
 MAX_PROBLEMS = 50
-CHUNK = 5000
+NAME = "ledger"
 
 
 @dataclass
 class VerificationResult:
-    ok: bool
+    status: str
     first_bad: str | None
     head_id: int
     head_hash: str
@@ -37,9 +37,14 @@ class VerificationResult:
     problems: list[str] = field(default_factory=list)
     run_id: int | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.status == core_verification.OK
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
+            "status": self.status,
             "first_bad": self.first_bad,
             "head_id": self.head_id,
             "head_hash": self.head_hash,
@@ -51,57 +56,6 @@ class VerificationResult:
 
 def _d(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
-
-
-def _check_chain(problems: list[str], counts: dict, expect_head: tuple[int, str] | None):
-    running, expected_seq, last = chain.GENESIS, 1, None
-    created = resolved = 0
-    head_found = expect_head is None
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(
-                "SELECT s.seq, s.transfer_id, s.event, s.prev_hash, s.hash, "
-                + ", ".join(f"t.{c.strip()}" for c in chain.TRANSFER_COLUMNS.split(","))
-                + " FROM ledger_chainseal s LEFT JOIN ledger_transfer t ON t.id = s.transfer_id"
-                " WHERE s.seq >= %s ORDER BY s.seq LIMIT %s",
-                [expected_seq, CHUNK],
-            )
-            rows = cursor.fetchall()
-            for seq, transfer_id, event, prev_hash, stored, *transfer in rows:
-                name = f"ledger.Transfer id={transfer_id} (chain link {seq}, {event})"
-                if seq != expected_seq:
-                    problems.append(f"ledger.ChainSeal seq={expected_seq}: link missing")
-                    expected_seq = seq
-                if transfer[0] is None:
-                    problems.append(f"{name}: transfer row missing")
-                elif prev_hash != running:
-                    problems.append(f"{name}: previous hash does not match the chain")
-                else:
-                    payload = (
-                        chain.created_payload(transfer)
-                        if event == "created"
-                        else chain.resolved_payload(transfer)
-                    )
-                    if chain.link_hash(running, payload) != stored:
-                        problems.append(f"{name}: contents do not match the hash chain")
-                if expect_head and seq == expect_head[0]:
-                    head_found = stored == expect_head[1]
-                    if not head_found:
-                        problems.append(
-                            f"ledger.ChainSeal seq={seq}: differs from the exported head"
-                        )
-                created += event == "created"
-                resolved += event == "resolved"
-                running = stored
-                last = seq
-                expected_seq = seq + 1
-            if len(rows) < CHUNK:
-                break
-    if expect_head and not head_found and expect_head[0] > (last or 0):
-        problems.append(f"ledger.ChainSeal seq={expect_head[0]}: exported head is missing")
-    counts["chain_links"] = created + resolved
-    counts["sealed_created"] = created
-    counts["sealed_resolved"] = resolved
 
 
 def _recompute() -> dict[tuple[int, int], list[Decimal]]:
@@ -178,78 +132,64 @@ def _check_balances(problems: list[str], counts: dict):
     counts["source_balances"] = len(cached)
 
 
-def verify_ledger(
-    *, seal: bool = True, record: bool = True, expect_head: tuple[int, str] | None = None
-) -> VerificationResult:
-    """Seal what is unsealed (a full pass), then check the chain and every balance."""
-    started = timezone.now()
-    counts: dict = {}
+def check_balances() -> dict:
+    """The ledger's Check: every cached balance recomputed from the transfers."""
     problems: list[str] = []
-    if seal:
-        counts["newly_sealed"] = chain.seal(full=True)
-    _check_chain(problems, counts, expect_head)
+    counts: dict = {}
     _check_balances(problems, counts)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'pending') FROM ledger_transfer"
-            if connection.vendor == "postgresql"
-            else "SELECT COUNT(*), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) "
+            "SELECT COUNT(*), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) "
             "FROM ledger_transfer"
         )
         n_transfers, n_pending = cursor.fetchone()
     counts["transfers"] = n_transfers
     counts["pending"] = n_pending or 0
-    counts["unsealed"] = max(n_transfers - counts.get("sealed_created", 0), 0)
-    head = chain.chain_head()
-    result = VerificationResult(
-        ok=not problems,
-        first_bad=problems[0] if problems else None,
-        head_id=head.id,
-        head_hash=head.hash,
-        counts=counts,
-        problems=problems[:MAX_PROBLEMS],
-    )
-    if record:
-        result.run_id = _record(result, started)
-    return result
-
-
-def _record(result: VerificationResult, started) -> int:
-    actor = current_actor()
-    run = VerificationRun.objects.create(
-        started_at=started,
-        finished_at=timezone.now(),
-        ok=result.ok,
-        first_bad=result.first_bad or "",
-        problems=result.problems,
-        head_id=result.head_id,
-        head_hash=result.head_hash,
-        counts=result.counts,
-        run_by=(actor.label or actor.username or "") if actor else "",
-    )
-    return run.pk
-
-
-def check_result(expect_head: str | None = None) -> dict:
-    """The ledger's part of audit's verification (registered as a core.verification Check)."""
-    expect = None
-    if expect_head:
-        head_id, _sep, head_hash = expect_head.partition(":")
-        expect = (int(head_id), head_hash.strip())
-    outcome = verify_ledger(expect_head=expect)
     return {
-        "available": True,
-        "ok": outcome.ok,
-        "first_bad": outcome.first_bad,
-        "head_id": outcome.head_id,
-        "head_hash": outcome.head_hash,
-        "problems": outcome.problems[:100],
+        "status": core_verification.FAILED if problems else core_verification.OK,
+        "first_bad": problems[0] if problems else None,
+        "problems": problems[:MAX_PROBLEMS],
+        "counts": counts,
     }
 
 
-def head_text() -> str:
-    head = chain_head()
-    return f"{head.id}:{head.hash}"
+CHECK = core_verification.Check(name=NAME, label=_("Ledger balances"), run=check_balances)
 
 
-CHECK = core_verification.Check(name="ledger", run=check_result, head=head_text)
+def verify_ledger(
+    *, seal: bool = True, record: bool = True, expect_head: str | None = None
+) -> VerificationResult:
+    """Seal what is unsealed (a full pass), then check the chain's transfer links and every
+    balance. `expect_head` ("seq:hash" kept outside the database) must still be in the chain."""
+    run = core_verification.run(
+        names=[core_verification.CHAIN, NAME],
+        chain_models=[Transfer],
+        expect_head=expect_head,
+        seal=seal,
+        store=record,
+    )
+    chain_part, balances = run.result[core_verification.CHAIN], run.result[NAME]
+    problems = [p["text"] for p in chain_part["problems"]] + balances["problems"]
+    counts = dict(balances.get("counts", {}))
+    links = chain_part.get("counts", {})
+    counts["sealed_created"] = links.get("ledger_transfer.created", 0)
+    counts["sealed_resolved"] = links.get("ledger_transfer.resolved", 0)
+    counts["newly_sealed"] = chain_part.get("sealed_now", 0)
+    counts["unsealed"] = (
+        max(counts.get("transfers", 0) - counts["sealed_created"], 0)
+        if chain_part["status"] != core_verification.NOT_CHECKED
+        else None
+    )
+    return VerificationResult(
+        status=run.status,
+        first_bad=problems[0] if problems else None,
+        head_id=run.head_seal_id or 0,
+        head_hash=run.head_hash,
+        counts=counts,
+        problems=problems[:MAX_PROBLEMS],
+        run_id=run.pk,
+    )
+
+
+def register() -> None:
+    core_verification.register(CHECK)

@@ -163,14 +163,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict = {}
-# Ledger: seal the hash chain shortly after commit; verify everything nightly (ledger/tasks.py).
-CELERY_BEAT_SCHEDULE["ledger-seal-chain"] = {"task": "ledger.seal_chain", "schedule": 10.0}
-CELERY_BEAT_SCHEDULE["ledger-verify-nightly"] = {
-    "task": "ledger.verify_nightly",
-    "schedule": crontab(hour=2, minute=30),
-}
-# Audit: seal historical rows into the hash chain; verify history, backstop and ledger nightly.
-CELERY_BEAT_SCHEDULE["audit-seal-history"] = {"task": "audit.seal_history", "schedule": 300.0}
+# The one hash chain (core/chain.py): a cheap regular sealing pass every 10 s over every
+# chained table (history and ledger); the nightly verification makes a full pass and checks
+# everything once: chain, triggers, backstop, ledger balances (audit/tasks.py).
+CELERY_BEAT_SCHEDULE["core-seal-chain"] = {"task": "core.seal_chain", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
     "task": "audit.verify",
     "schedule": crontab(hour=3, minute=0),

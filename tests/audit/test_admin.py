@@ -4,8 +4,9 @@ export, last verification result."""
 import pytest
 from django.test import Client
 
-from audit.models import AccessLog, VerificationRun
+from audit.models import AccessLog
 from audit.verification import run_verification
+from core.models import VerificationRun
 from tests.audit.factories import change
 
 
@@ -26,7 +27,7 @@ def changed(regions, users):
 
 
 def test_timeline_in_chinese_with_diffs(auditor_client, changed):
-    response = auditor_client.get("/admin/audit/verificationrun/timeline/")
+    response = auditor_client.get("/admin/core/verificationrun/timeline/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "变更时间线" in html and "改名原因" in html
@@ -37,7 +38,7 @@ def test_timeline_in_chinese_with_diffs(auditor_client, changed):
 def test_object_versions_and_comparison(auditor_client, changed):
     versions = list(changed.history.order_by("history_id"))
     response = auditor_client.get(
-        "/admin/audit/verificationrun/timeline/",
+        "/admin/core/verificationrun/timeline/",
         {
             "model": "federations.region",
             "object_id": changed.pk,
@@ -53,7 +54,7 @@ def test_object_versions_and_comparison(auditor_client, changed):
 
 def test_export_from_the_admin(auditor_client, changed):
     response = auditor_client.get(
-        "/admin/audit/verificationrun/export/", {"model": "federations.region"}
+        "/admin/core/verificationrun/export/", {"model": "federations.region"}
     )
     assert response.status_code == 200
     assert response["X-Audit-Chain-Head"]
@@ -63,7 +64,7 @@ def test_export_from_the_admin(auditor_client, changed):
 
 def test_last_verification_result_and_run_now(auditor_client, regions):
     run_verification(triggered_by="test")
-    response = auditor_client.get("/admin/audit/verificationrun/")
+    response = auditor_client.get("/admin/core/verificationrun/")
     html = response.content.decode()
     assert response.status_code == 200
     assert "最近一次校验" in html and "通过" in html
@@ -75,6 +76,6 @@ def test_other_staff_are_refused(users, changed):
     officer.save()
     client = Client()
     client.force_login(officer)
-    assert client.get("/admin/audit/verificationrun/timeline/").status_code == 403
-    assert client.get("/admin/audit/verificationrun/").status_code == 403
+    assert client.get("/admin/core/verificationrun/timeline/").status_code == 403
+    assert client.get("/admin/core/verificationrun/").status_code == 403
     assert VerificationRun.objects.count() == 0

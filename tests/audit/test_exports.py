@@ -7,9 +7,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from audit import chain, exports
+from audit import exports
 from audit.models import AccessLog
-from core import jobs
+from core import chain, jobs
 from core.models import Job
 from tests.audit.factories import change
 

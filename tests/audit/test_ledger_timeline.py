@@ -30,6 +30,8 @@ def test_verification_includes_the_ledger(regions):
     ledger_factories.funded_source("100.00", region=regions["town_a"])
     run = run_verification(triggered_by="test")
     assert run.ok, run.result
-    ledger = run.result["ledger"]
-    assert ledger["available"] is True and ledger["ok"] is True
-    assert ledger["head_hash"] and ledger["head_id"]
+    assert run.result["ledger"]["status"] == "ok"
+    assert run.result["ledger"]["counts"]["transfers"] == 1
+    # the transfer is a link of the one chain, next to the history rows
+    assert run.result["chain"]["counts"]["ledger_transfer.created"] == 1
+    assert run.head_hash and run.head_seal_id

@@ -15,15 +15,13 @@ INSERT_ONLY_MODELS: set[str] = {
     # from the transfers instead of a history row per posting (that would halve throughput).
     "ledger.AccountBalance",
     "ledger.SourceBalance",
-    # The hash chain's links: insert-only, checked by ledger_verify.
-    "ledger.ChainSeal",
-    # The record of each ledger verification run: insert-only.
-    "ledger.VerificationRun",
-    # audit's own insert-only records (append-only in PostgreSQL, see audit/db.py)
+    # The one hash chain's links and column sets, and every verification run: insert-only
+    # (append-only in PostgreSQL, core/triggers.py), checked by verification.
+    "core.ChainSeal",
+    "core.ChainColumnSet",
+    "core.VerificationRun",
+    # audit's own insert-only records (append-only in PostgreSQL, core/triggers.py)
     "audit.ChangeCapture",
-    "audit.SealColumnSet",
-    "audit.HistorySeal",
-    "audit.VerificationRun",
     "audit.AccessLog",
 }
 

@@ -1,11 +1,13 @@
 """Append-only storage: PostgreSQL refuses UPDATE, DELETE and TRUNCATE on every
-historical table and insert-only table; every audited table carries the backstop."""
+historical table and insert-only table (core's one trigger family); every audited table
+carries the backstop (audit's family, installed by core's installer)."""
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from audit import db as audit_db
 from audit import registry
+from core import triggers
 from core.audited import set_reason
 
 
@@ -28,7 +30,7 @@ def test_walk_finds_tables_of_every_app():
 
 @pytest.mark.django_db
 def test_every_historical_and_audited_table_has_its_triggers():
-    installed = audit_db.installed_triggers(connection)
+    installed = triggers.installed_triggers(connection)
     tables = set(connection.introspection.table_names())
     # A model whose migration is still being written has no table yet; every other counts.
     assert {"federations_historicalregion", "access_historicaluser"} <= tables
@@ -36,7 +38,7 @@ def test_every_historical_and_audited_table_has_its_triggers():
         if model._meta.db_table not in tables:
             continue
         names = installed.get(model._meta.db_table, {})
-        assert {audit_db.APPEND_ONLY_ROW, audit_db.APPEND_ONLY_TRUNCATE} <= set(names), model
+        assert {triggers.APPEND_ONLY_ROW, triggers.APPEND_ONLY_TRUNCATE} <= set(names), model
     for model in registry.audited_models():
         if model._meta.db_table not in tables:
             continue
@@ -44,13 +46,35 @@ def test_every_historical_and_audited_table_has_its_triggers():
     for model in registry.append_only_models():
         if model._meta.db_table not in tables:
             continue
-        assert audit_db.APPEND_ONLY_ROW in installed.get(model._meta.db_table, {}), model
-    assert audit_db.missing(connection) == []
+        assert triggers.APPEND_ONLY_ROW in installed.get(model._meta.db_table, {}), model
+    assert triggers.missing(connection) == []
+    assert triggers.problems(connection) == []
 
 
 @pytest.mark.django_db
 def test_installer_is_idempotent():
-    assert audit_db.install(connection)["created"] == []
+    assert triggers.install(connection) == {"created": [], "enabled": []}
+    assert audit_db.install(connection) == {"created": [], "enabled": []}
+
+
+@pytest.mark.django_db
+def test_installer_repairs_a_dropped_or_disabled_trigger():
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("DROP TRIGGER core_append_only ON federations_historicalregion")
+        cursor.execute("ALTER TABLE ledger_transfer DISABLE TRIGGER core_append_only")
+    assert {"trigger": "federations_historicalregion.core_append_only", "kind": "missing"} in (
+        triggers.problems(connection)
+    )
+    assert {"trigger": "ledger_transfer.core_append_only", "kind": "disabled"} in (
+        triggers.problems(connection)
+    )
+    changed = triggers.install(connection)
+    assert changed == {
+        "created": ["federations_historicalregion.core_append_only"],
+        "enabled": ["ledger_transfer.core_append_only"],
+    }
+    assert triggers.problems(connection) == []
 
 
 @pytest.mark.django_db
@@ -106,28 +130,26 @@ def test_bypass_needs_a_superuser(regions):
         cursor.execute("DELETE FROM federations_historicalregion WHERE history_id < 0")
 
 
-LEDGER_INSERT_ONLY = ["ledger_transfer", "ledger_chainseal", "ledger_verificationrun"]
+INSERT_ONLY = {
+    "ledger_transfer": "id",
+    "core_chainseal": "seq",
+    "core_chaincolumnset": "id",
+    "core_verificationrun": "id",
+}
 
 
-def test_ledger_insert_only_tables_refuse_changes(regions):
-    """The ledger's insert-only tables (guarded by the ledger's own triggers)."""
+def test_ledger_and_chain_tables_refuse_changes(regions):
+    """Transfers, chain links and verification runs: the same trigger family as history."""
     factories = pytest.importorskip("tests.ledger.factories")
-    from ledger import chain as ledger_chain
     from ledger.verification import verify_ledger
 
     factories.funded_source("10.00", region=regions["town_a"])
-    ledger_chain.seal(full=True)
     verify_ledger()
-    for table in LEDGER_INSERT_ONLY:
+    for table, column in INSERT_ONLY.items():
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT min(id) FROM {table}"
-                if table != "ledger_chainseal"
-                else "SELECT min(seq) FROM ledger_chainseal"
-            )
+            cursor.execute(f"SELECT min({column}) FROM {table}")
             pk = cursor.fetchone()[0]
         assert pk is not None, table
-        column = "seq" if table == "ledger_chainseal" else "id"
         for sql in (
             f"UPDATE {table} SET {column} = {column} WHERE {column} = %s",
             f"DELETE FROM {table} WHERE {column} = %s",

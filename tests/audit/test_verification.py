@@ -7,10 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from audit import chain
-from audit.models import HistorySeal, VerificationRun
 from audit.verification import run_verification
+from core import chain
 from core.audited import set_reason
+from core.models import ChainSeal, VerificationRun
 
 
 def _verify(*args) -> tuple[bool, str]:
@@ -25,34 +25,37 @@ def _verify(*args) -> tuple[bool, str]:
 def test_clean_trail_verifies_and_head_is_printed(regions, users):
     ok, out = _verify()
     assert ok, out
-    assert "history chain: OK" in out and "backstop: 0 change(s)" in out
+    assert "chain: OK" in out and "backstop: OK, 0 change(s)" in out
+    assert "triggers: OK" in out and "ledger: OK" in out
     head_out = io.StringIO()
     call_command("audit_verify", "--head", stdout=head_out)
-    head, ledger_line = head_out.getvalue().strip().splitlines()
+    head = head_out.getvalue().strip()
     seal_id, digest = head.split(":")
-    assert ledger_line.startswith("ledger ")
-    assert int(seal_id) == HistorySeal.objects.latest("id").pk and len(digest) == 64
+    assert int(seal_id) == ChainSeal.objects.latest("seq").pk and len(digest) == 64
     # The head kept outside the database is still in the chain later.
     town = regions["town_a"]
     town.name = "文汇街道（改）"
     set_reason(town, "rename").save()
-    ok, out = _verify("--expect-head", head, "--expect-ledger-head", ledger_line.split()[1])
+    ok, out = _verify("--expect-head", head)
     assert ok, out
     ok, out = _verify("--expect-head", f"{seal_id}:{'0' * 64}")
-    assert not ok and "head_mismatch" in out
+    assert not ok and "differs from the exported head" in out
+    ok, out = _verify("--expect-head", f"{int(seal_id) + 10**6}:{'0' * 64}")
+    assert not ok and "exported head is missing" in out
 
 
 def test_seals_chain_every_historical_row_once(regions):
-    sealed = chain.seal_pending()
+    sealed = chain.seal()
     assert sealed > 0
-    assert chain.seal_pending() == 0
+    assert chain.seal() == 0
     total = sum(m.objects.count() for m in _historical_with_table())
-    assert HistorySeal.objects.count() == total
-    seals = list(HistorySeal.objects.order_by("id"))
+    assert ChainSeal.objects.count() == total
+    seals = list(ChainSeal.objects.order_by("seq"))
+    assert [s.seq for s in seals] == list(range(1, total + 1))
     prev = chain.GENESIS
     for seal in seals:
-        prev = chain.chain_hash(prev, seal.table_name, seal.row_pk, seal.row_digest)
-        assert seal.chain_hash == prev
+        prev = chain.chain_hash(prev, seal.table_name, seal.row_pk, seal.event, seal.row_digest)
+        assert seal.hash == prev
 
 
 def _historical_with_table():
@@ -63,31 +66,50 @@ def _historical_with_table():
 
 
 def test_rewritten_history_row_fails_the_check_and_is_named(regions):
-    chain.seal_pending()
+    chain.seal()
     record = regions["comm_a1"].history.first()
     with connection.cursor() as cursor:
         # A superuser disables the append-only trigger and rewrites the past.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks before ALTER
-        cursor.execute("ALTER TABLE federations_historicalregion DISABLE TRIGGER audit_append_only")
+        cursor.execute("ALTER TABLE federations_historicalregion DISABLE TRIGGER core_append_only")
         cursor.execute(
             "UPDATE federations_historicalregion SET name = 'forged' WHERE history_id = %s",
             [record.history_id],
         )
-        cursor.execute("ALTER TABLE federations_historicalregion ENABLE TRIGGER audit_append_only")
+        cursor.execute("ALTER TABLE federations_historicalregion ENABLE TRIGGER core_append_only")
     ok, out = _verify()
     assert not ok
-    assert "history chain: FAILED" in out, out
-    assert f"row_altered: federations.Region history_id={record.history_id}" in out
-    assert f"object_id={regions['comm_a1'].pk}" in out
+    assert "chain: FAILED" in out, out
+    assert (
+        f"federations.Region history_id={record.history_id} "
+        f"object_id={regions['comm_a1'].pk} (chain link"
+    ) in out
+    assert "contents do not match the hash chain" in out
     run = VerificationRun.objects.latest("id")
-    assert run.ok is False
-    first_bad = run.result["history_chain"]["first_bad"]
-    assert first_bad["history_id"] == record.history_id
-    assert first_bad["model"] == "federations.Region"
+    assert run.ok is False and run.status == "failed"
+    first_bad = run.result["chain"]["first_bad"]
+    assert first_bad.startswith(f"federations.Region history_id={record.history_id} ")
+    problem = run.result["chain"]["problems"][0]
+    assert problem["kind"] == "row_altered" and problem["history_id"] == record.history_id
+    assert problem["model"] == "federations.Region"
+    assert run.first_bad == f"chain: {first_bad}"
+
+
+def test_a_disabled_trigger_is_named(regions):
+    """A superuser who disables a trigger leaves it disabled: verification names it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE federations_historicalregion DISABLE TRIGGER core_append_only")
+        cursor.execute("DROP TRIGGER audit_capture ON federations_organization")
+    ok, out = _verify()
+    assert not ok
+    assert "triggers: FAILED" in out
+    assert "federations_historicalregion.core_append_only: trigger disabled" in out
+    assert "federations_organization.audit_capture: trigger missing" in out
 
 
 def test_deleted_history_row_is_named(regions):
-    chain.seal_pending()
+    chain.seal()
     record = regions["org_a"].history.first()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
@@ -96,10 +118,22 @@ def test_deleted_history_row_is_named(regions):
             [record.history_id],
         )
         cursor.execute("SET LOCAL session_replication_role = origin")
-    result = chain.verify_chain()
+    result = chain.verify()
     assert not result.ok
     assert result.first_bad["kind"] == "row_missing"
     assert result.first_bad["history_id"] == record.history_id
+
+
+def test_a_deleted_chain_link_is_named(regions):
+    chain.seal()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM core_chainseal WHERE seq = 3")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    result = chain.verify()
+    assert not result.ok
+    assert result.first_bad["kind"] == "link_missing" and result.first_bad["seal_id"] == 3
+    assert result.first_bad["text"] == "chain (chain link 3): link missing"
 
 
 def test_raw_sql_update_without_history_is_reported(regions):
@@ -114,6 +148,7 @@ def test_raw_sql_update_without_history_is_reported(regions):
     assert not ok
     assert f"U federations.Organization id={org.pk}" in out
     run = VerificationRun.objects.latest("id")
+    assert run.result["backstop"]["status"] == "failed"
     assert run.result["backstop"]["count"] == 1
     change = run.result["backstop"]["changes"][0]
     assert change["model"] == "federations.Organization" and change["operation"] == "U"
@@ -159,13 +194,17 @@ def test_nightly_task_keeps_the_result(regions):
     assert result["ok"] is True
     run = VerificationRun.objects.get(pk=result["id"])
     assert run.triggered_by == "celery:audit.verify"
-    assert run.result["ledger"]["ok"] is True
+    assert run.result["ledger"]["status"] == "ok"
+    assert run.checks == ["chain", "triggers", "backstop", "ledger"]
     with pytest.raises(IntegrityError), transaction.atomic():
         run.delete()
 
 
-def test_beat_schedules_the_nightly_verification():
+def test_beat_schedules_one_sealer_and_one_nightly_verification():
     from django.conf import settings
 
-    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"audit.verify", "audit.seal_history"} <= tasks
+    tasks = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert sorted(t for t in tasks if "seal" in t or "verif" in t) == [
+        "audit.verify",
+        "core.seal_chain",
+    ]

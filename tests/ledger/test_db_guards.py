@@ -83,25 +83,28 @@ def test_the_one_time_resolution_is_allowed_by_the_database_once():
     assert isinstance(error, TransferImmutable)
 
 
-@pytest.mark.parametrize(
-    "table", ["ledger_chainseal", "ledger_verificationrun", "ledger_sourcebalance"]
-)
-def test_other_ledger_records_refuse_delete(table):
-    from ledger.verification import verify_ledger
-
-    src, _ = funded_source()
-    verify_ledger()
+@pytest.mark.parametrize("table", ["ledger_accountbalance", "ledger_sourcebalance"])
+def test_balance_rows_are_never_deleted(table):
+    funded_source()
     error = _refused(f"DELETE FROM {table}")
+    assert isinstance(error, LedgerRecordImmutable)
+    error = _refused(f"SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE {table} CASCADE")
     assert isinstance(error, LedgerRecordImmutable)
 
 
-def test_chain_links_refuse_update():
+def test_chain_links_and_verification_runs_refuse_update_and_delete():
     from ledger.verification import verify_ledger
 
     funded_source()
     verify_ledger()
-    error = _refused("UPDATE ledger_chainseal SET hash = 'x'")
-    assert isinstance(error, LedgerRecordImmutable)
+    for sql in (
+        "UPDATE core_chainseal SET hash = 'x'",
+        "DELETE FROM core_chainseal",
+        "UPDATE core_verificationrun SET status = 'ok'",
+        "DELETE FROM core_verificationrun",
+    ):
+        with pytest.raises(IntegrityError, match="append-only"):
+            _sql(sql)
 
 
 def test_check_constraints_refuse_bad_amounts_and_negative_guarded_balances():

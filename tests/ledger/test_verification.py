@@ -9,9 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from ledger import chain, services
-from ledger.models import ChainSeal, VerificationRun
-from ledger.tasks import seal_chain, verify_nightly
+from core import chain
+from core.models import ChainSeal, VerificationRun
+from core.tasks import seal_chain
+from ledger import services
+from ledger.models import Transfer
 from ledger.verification import verify_ledger
 
 from .factories import account, funded_source, key, move, system
@@ -38,23 +40,73 @@ def test_a_clean_ledger_verifies_and_the_run_is_recorded():
     assert result.counts["sealed_created"] == 3
     assert result.counts["sealed_resolved"] == 1
     assert result.counts["unsealed"] == 0
-    head = chain.chain_head()
-    assert (result.head_id, result.head_hash) == (head.id, head.hash) and head.id == 4
+    head = chain.head()
+    assert (result.head_id, result.head_hash) == (head.seq, head.hash) and head.seq >= 4
     run = VerificationRun.objects.get(pk=result.run_id)
     assert run.ok and run.head_hash == head.hash
+    assert run.checks == ["chain", "ledger"]
+
+
+def _transfer_links():
+    return list(ChainSeal.objects.filter(table_name="ledger_transfer").order_by("seq"))
 
 
 @pytest.mark.django_db
 def test_sealing_is_incremental_and_links_each_row_to_the_previous():
     src, project, _ = _some_ledger()
-    assert seal_chain() == 4
+    assert chain.seal(models=[Transfer]) == 4  # three created, one resolved
+    assert chain.seal(models=[Transfer]) == 0
+    seal_chain()  # the beat task: the history rows too
     assert seal_chain() == 0
     move(src, project, "1.00", src)
     assert chain.seal() == 1
-    links = list(ChainSeal.objects.order_by("seq"))
-    assert [link.seq for link in links] == [1, 2, 3, 4, 5]
-    assert links[0].prev_hash == chain.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(links, links[1:], strict=False))
+    links = _transfer_links()
+    assert [link.event for link in links] == ["created"] * 3 + ["resolved", "created"]
+    everything = list(ChainSeal.objects.order_by("seq"))
+    assert [link.seq for link in everything] == list(range(1, len(everything) + 1))
+    prev = chain.GENESIS
+    for link in everything:
+        prev = chain.chain_hash(prev, link.table_name, link.row_pk, link.event, link.row_digest)
+        assert link.hash == prev
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_committed_late_is_sealed_by_the_next_pass():
+    """A transfer whose transaction takes its id first but commits after a later one was
+    sealed: the next regular pass picks it up."""
+    import threading
+
+    from django.db import transaction
+
+    src, project, _ = _some_ledger()
+    other_src, _ = funded_source("10.00")  # no account in common: no lock to wait for
+    other = account()
+    chain.seal(models=[Transfer])
+    inserted, release, done = threading.Event(), threading.Event(), []
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                done.append(move(src, project, "2.00", src))
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert inserted.wait(10)
+    newer = move(other_src, other, "3.00", other_src)
+    chain.seal(models=[Transfer])  # seals `newer`; `late` is not committed yet
+    release.set()
+    writer.join()
+    late = done[0]
+    assert late.pk < newer.pk
+    sealed = {link.row_pk for link in _transfer_links()}
+    assert newer.pk in sealed and late.pk not in sealed
+    assert chain.seal(models=[Transfer]) == 1  # the regular pass looks below the highest
+    assert late.pk in {link.row_pk for link in _transfer_links()}
+    assert verify_ledger().ok
 
 
 @pytest.mark.django_db
@@ -63,7 +115,7 @@ def test_command_prints_the_head_and_verifies_against_an_exported_head():
     out = StringIO()
     call_command("ledger_verify", "--head", stdout=out)
     head = json.loads(out.getvalue())
-    assert head["head_id"] == 4 and len(head["head_hash"]) == 64
+    assert head["head_id"] == chain.head().seq >= 4 and len(head["head_hash"]) == 64
     out = StringIO()
     call_command(
         "ledger_verify", "--expect-head", f"{head['head_id']}:{head['head_hash']}", stdout=out
@@ -72,8 +124,8 @@ def test_command_prints_the_head_and_verifies_against_an_exported_head():
     with pytest.raises(CommandError) as caught:
         call_command("ledger_verify", "--expect-head", f"{head['head_id']}:{'0' * 64}")
     assert "differs from the exported head" in str(caught.value)
-    assert VerificationRun.objects.filter(ok=False).count() == 1
-    assert VerificationRun.objects.first().run_by == "command:ledger_verify"
+    assert VerificationRun.objects.filter(status="failed").count() == 1
+    assert VerificationRun.objects.first().triggered_by == "command:ledger_verify"
 
 
 @pytest.mark.django_db
@@ -95,11 +147,15 @@ def test_a_wrong_cached_balance_is_named():
 
 
 @pytest.mark.django_db
-def test_the_nightly_task_records_its_run():
+def test_the_nightly_verification_checks_the_ledger_once():
+    from audit.tasks import verify
+
     _some_ledger()
-    outcome = verify_nightly.apply().get()
+    outcome = verify.apply().get()
     assert outcome["ok"] is True
-    assert VerificationRun.objects.get(pk=outcome["run_id"]).ok
+    run = VerificationRun.objects.get(pk=outcome["id"])
+    assert run.checks.count("ledger") == 1 and run.result["ledger"]["status"] == "ok"
+    assert run.result["chain"]["counts"]["ledger_transfer.created"] == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -133,8 +189,10 @@ def test_a_tampered_transfer_is_found_by_ledger_verify():
     result = verify_ledger(seal=False)
     assert not result.ok
     assert len(result.problems) == 1  # the caches were doctored to match; the chain was not
+    link = ChainSeal.objects.get(table_name="ledger_transfer", row_pk=t.pk, event="created")
     assert result.first_bad == (
-        f"ledger.Transfer id={t.pk} (chain link 2, created): contents do not match the hash chain"
+        f"ledger.Transfer id={t.pk} (chain link {link.seq}, created): "
+        "contents do not match the hash chain"
     )
     err = StringIO()
     with pytest.raises(CommandError) as caught:

@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from access.models import User
-from audit import chain, exports
+from audit import exports
+from core import chain
 
 
 class Command(BaseCommand):
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError("--model: no audited model of this name")
         started = time.monotonic()
         if not options["no_seal"]:
-            chain.seal_pending()
+            chain.seal()
         head = chain.head()
         tmp, count = exports.export_to_file(options["format"], query, user, head)
         with tmp, open(options["output"], "wb") as out:

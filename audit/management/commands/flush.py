@@ -7,7 +7,7 @@ the append-only triggers let a superuser session with `audit.bypass = on` throug
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from audit.db import set_bypass
+from core.triggers import set_bypass
 
 
 class Command(FlushCommand):
