@@ -73,10 +73,10 @@ def _chain_result(*, expect_head: str | None, models, seal: bool) -> dict:
     sealed = chain.seal(full=True, models=models) if seal else 0
     outcome = chain.verify(expect=expect_head, models=models)
     return {
+        **outcome.as_dict(),
         "status": OK if outcome.ok else FAILED,
         "sealed_now": sealed,
         "first_bad": _problem_text(outcome.first_bad) if outcome.first_bad else None,
-        **outcome.as_dict(),
     }
 
 
