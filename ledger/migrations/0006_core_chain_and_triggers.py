@@ -49,7 +49,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(drop_ledger_triggers, migrations.RunPython.noop),
-        migrations.RemoveField(model_name="chainseal", name="transfer"),
         migrations.DeleteModel(name="VerificationRun"),
         migrations.DeleteModel(name="ChainSeal"),
         migrations.RunPython(drop_ledger_functions, migrations.RunPython.noop),
