@@ -80,7 +80,8 @@ def main():
     from rest_framework.test import APIClient
 
     from access.models import Role, RoleAssignment, User
-    from audit import chain, history
+    from audit import history
+    from core import chain
     from federations.models import Region
 
     city = Region(code="370500", name="东营市", level="city")
@@ -160,11 +161,11 @@ def main():
 
     log("sealing")
     started = time.monotonic()
-    sealed = chain.seal_pending()
+    sealed = chain.seal()
     seal_s = time.monotonic() - started
     log(f"sealed {sealed} in {seal_s:.1f}s")
     started = time.monotonic()
-    verified = chain.verify_chain()
+    verified = chain.verify()
     verify_s = time.monotonic() - started
     assert verified.ok, verified.problems[:3]
     log(f"verified {verified.rows_checked} in {verify_s:.1f}s")
