@@ -52,7 +52,9 @@ def last_run() -> VerificationRun | None:
 def check_rows(run: VerificationRun | None) -> list[dict]:
     """Each check of a run with its status, for the admin and the API."""
     rows = []
-    for name, part in (getattr(run, "result", None) or {}).items():
+    results = getattr(run, "result", None) or {}
+    for name in getattr(run, "checks", None) or []:  # in the order they ran (jsonb sorts keys)
+        part = results.get(name, {})
         status = part.get("status") or core_verification.NOT_CHECKED
         rows.append(
             {

@@ -208,3 +208,37 @@ def test_beat_schedules_one_sealer_and_one_nightly_verification():
         "audit.verify",
         "core.seal_chain",
     ]
+
+
+def test_the_api_shows_each_checks_status_and_the_head(client_for, users, regions):
+    empty = client_for(users["auditor"]).get("/api/v1/audit/verify/").json()
+    assert empty["id"] is None and empty["status"] is None and empty["checks"] == []
+    run = run_verification(triggered_by="test")
+    body = client_for(users["auditor"]).get("/api/v1/audit/verify/").json()
+    assert body["id"] == run.pk and body["status"] == "ok" and body["ok"] is True
+    assert [(c["name"], c["status"]) for c in body["checks"]] == [
+        ("chain", "ok"),
+        ("triggers", "ok"),
+        ("backstop", "ok"),
+        ("ledger", "ok"),
+    ]
+    assert body["checks"][0]["label"] == "哈希链" and body["checks"][0]["status_display"] == "通过"
+    assert body["head"] == {"seal_id": run.head_seal_id, "hash": run.head_hash}
+    assert body["current_head"]["seal_id"] == chain.head().seq
+
+
+def test_the_admin_names_a_failed_check(regions, users, client):
+    from django.test import Client
+
+    auditor = users["auditor"]
+    auditor.is_staff = True
+    auditor.save()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE federations_historicalregion DISABLE TRIGGER core_append_only")
+    run_verification(triggered_by="test")
+    page = Client()
+    page.force_login(auditor)
+    html = page.get("/admin/core/verificationrun/").content.decode()
+    assert "未通过" in html and "数据库触发器" in html
+    assert "federations_historicalregion.core_append_only: trigger disabled" in html
