@@ -41,6 +41,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -94,7 +95,7 @@ class Chained:
             return None
         try:
             return self.model._meta.get_field(instance._meta.pk.name).column
-        except Exception:  # noqa: BLE001  (m2m history: no object key of its own)
+        except FieldDoesNotExist:  # m2m history: no object key of its own
             return None
 
     def name_row(self, row_pk, object_id=None) -> str:
