@@ -188,8 +188,9 @@ def _literal_array(values) -> str:
 
 
 def _table_columns(cursor, table: str) -> list[str]:
+    """The table's columns; [] when it does not exist (its migration has not run yet)."""
     cursor.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
         "AND NOT attisdropped ORDER BY attname",
         [_q(table)],
     )
@@ -251,7 +252,6 @@ def seal(*, full: bool = False, models=None, batch: int = BATCH) -> int:
     targets = [c for c in chained() if models is None or c.model in models]
     if not targets:
         return 0
-    existing = set(connection.introspection.table_names())
     sealed = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK])
@@ -259,11 +259,12 @@ def seal(*, full: bool = False, models=None, batch: int = BATCH) -> int:
         cursor.execute(f"SELECT seq, hash FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1")
         state = list(cursor.fetchone() or (0, GENESIS))
         now = timezone.now()
-        known = {c.digest: c for c in ChainColumnSet.objects.all()}
+        tables = [target.table for target in targets]
+        known = {c.digest: c for c in ChainColumnSet.objects.filter(table_name__in=tables)}
         for target in targets:
-            if target.table not in existing:
-                continue  # its migration has not run yet
             all_columns = _table_columns(cursor, target.table)
+            if not all_columns:
+                continue  # its migration has not run yet
             for position, event in enumerate(target.events):
                 first = target.events[0] if position else None
                 sealed += _seal_event(
@@ -278,7 +279,7 @@ def _seal_event(cursor, target, event, first, all_columns, full, batch, state, n
     digest = _digest_sql(all_columns, colset)
     unsealed = (
         f"NOT EXISTS (SELECT 1 FROM {SEAL_TABLE} s WHERE s.table_name = %s "
-        f"AND s.event = %s AND s.row_pk = {pk})"
+        f"AND s.event = %s AND s.row_pk = {pk}{{bound}})"
     )
     where, params = [], []
     if event.due:
@@ -292,7 +293,7 @@ def _seal_event(cursor, target, event, first, all_columns, full, batch, state, n
     if event.recent:
         recent = "r." + _q(event.recent)
         order = [recent, pk]
-        where.append(unsealed)
+        where.append(unsealed.format(bound=""))
         params += [table, event.name]
         if not full:
             where.append(f"{recent} >= %s")
@@ -304,11 +305,18 @@ def _seal_event(cursor, target, event, first, all_columns, full, batch, state, n
             [table, event.name],
         )
         high = cursor.fetchone()[0]
-        if high is not None:
-            # Above the highest sealed key nothing is sealed; below it, only late commits.
-            low = 0 if full else max(high - event.lookback, 0)
-            where.append(f"({pk} > %s OR ({pk} > %s AND {unsealed}))")
-            params += [high, low, table, event.name]
+        if high is not None:  # (none sealed yet: every row is due, no lookup needed)
+            # A regular pass looks `lookback` keys below the highest sealed one for late
+            # commits; one plain range and an anti-join (an OR here would make PostgreSQL
+            # hash every link of the table on each pass).
+            if full:
+                where.append(unsealed.format(bound=""))
+                params += [table, event.name]
+            else:
+                low = high - event.lookback
+                # bounded on both sides: either join plan stays in the window
+                where.append(f"{pk} > %s AND " + unsealed.format(bound=" AND s.row_pk > %s"))
+                params += [low, table, event.name, low]
     sealed = 0
     last = None
     while True:
