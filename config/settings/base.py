@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "LedgerAccountKindEnum": "ledger.models.AccountKind",
         "LedgerTransferKindEnum": "ledger.models.TransferKind",
         "LedgerTransferStateEnum": "ledger.models.TransferState",
+        # core
+        "VerificationStatusEnum": "core.models.VerificationRun.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
