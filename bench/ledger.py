@@ -43,8 +43,8 @@ import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from core.context import acting_as, service_user  # noqa: E402
 from core import chain  # noqa: E402
+from core.context import acting_as, service_user  # noqa: E402
 from ledger import services  # noqa: E402
 from ledger.models import Transfer  # noqa: E402
 from ledger.selectors import balance  # noqa: E402
