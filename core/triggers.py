@@ -20,8 +20,9 @@ those other apps register: audit's completeness backstop) on every table that ex
 runs after every `migrate` (core's post_migrate), so tables later migrations add are
 covered. It is idempotent: functions are CREATE OR REPLACE; a trigger is dropped and created
 again only when missing or different, and enabled again when someone disabled it. On any
-database but PostgreSQL it does nothing (the SQLite demo). `problems()` names every wanted
-trigger that is missing or disabled; verification reports them.
+database but PostgreSQL it does nothing (the SQLite demo). Every trigger is enabled ALWAYS, so a
+session with `session_replication_role = replica` does not pass it by either. `problems()`
+names every wanted trigger that is missing or not enabled so; verification reports them.
 
 A superuser session that sets `audit.bypass = on` passes: schema migrations (which may
 backfill a historical column) and the test suite's `flush`. A superuser could disable the
@@ -137,6 +138,10 @@ class Trigger:
             f"ON {_q(self.table)} FOR EACH {self.level} EXECUTE FUNCTION {self.function}({args})"
         )
 
+    def always(self) -> str:
+        """Fire in every session, `session_replication_role = replica` included."""
+        return f"ALTER TABLE {_q(self.table)} ENABLE ALWAYS TRIGGER {_q(self.name)}"
+
     def fingerprint(self) -> tuple:
         tgtype = (_ROW if self.level == "ROW" else 0) | (_BEFORE if self.timing == "BEFORE" else 0)
         for event in self.events:
@@ -234,13 +239,13 @@ def wanted_triggers(connection=None) -> list[Trigger]:
 
 
 def installed_triggers(connection=None) -> dict[str, dict[str, tuple[tuple, bool]]]:
-    """{table: {trigger: (fingerprint, enabled)}} for the user triggers of this schema."""
+    """{table: {trigger: (fingerprint, enabled always)}} for the user triggers of this schema."""
     connection = connection or default_connection
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT c.relname, t.tgname, p.proname, t.tgtype, t.tgnargs, t.tgargs,
-                   t.tgenabled IN ('O', 'A')
+                   t.tgenabled = 'A'
             FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
             JOIN pg_class c ON c.oid = t.tgrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -270,13 +275,12 @@ def install(connection=None, *, verbosity: int = 0) -> dict:
             have = installed.get(trigger.table, {}).get(trigger.name)
             if have and have[0] == trigger.fingerprint():
                 if not have[1]:
-                    cursor.execute(
-                        f"ALTER TABLE {_q(trigger.table)} ENABLE TRIGGER {_q(trigger.name)}"
-                    )
+                    cursor.execute(trigger.always())
                     enabled.append(trigger.key)
                 continue
             cursor.execute(f"DROP TRIGGER IF EXISTS {_q(trigger.name)} ON {_q(trigger.table)}")
             cursor.execute(trigger.statement())
+            cursor.execute(trigger.always())
             created.append(trigger.key)
     if verbosity and (created or enabled):
         print(f"triggers: {len(created)} installed, {len(enabled)} enabled again")

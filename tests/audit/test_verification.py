@@ -76,7 +76,9 @@ def test_rewritten_history_row_fails_the_check_and_is_named(regions):
             "UPDATE federations_historicalregion SET name = 'forged' WHERE history_id = %s",
             [record.history_id],
         )
-        cursor.execute("ALTER TABLE federations_historicalregion ENABLE TRIGGER core_append_only")
+        cursor.execute(
+            "ALTER TABLE federations_historicalregion ENABLE ALWAYS TRIGGER core_append_only"
+        )
     ok, out = _verify()
     assert not ok
     assert "chain: FAILED" in out, out
@@ -112,12 +114,12 @@ def test_deleted_history_row_is_named(regions):
     chain.seal()
     record = regions["org_a"].history.first()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("SET LOCAL audit.bypass = 'on'")  # a superuser session
         cursor.execute(
             "DELETE FROM federations_historicalorganization WHERE history_id = %s",
             [record.history_id],
         )
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute("RESET audit.bypass")
     result = chain.verify()
     assert not result.ok
     assert result.first_bad["kind"] == "row_missing"
@@ -127,13 +129,39 @@ def test_deleted_history_row_is_named(regions):
 def test_a_deleted_chain_link_is_named(regions):
     chain.seal()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("SET LOCAL audit.bypass = 'on'")  # a superuser session
         cursor.execute("DELETE FROM core_chainseal WHERE seq = 3")
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute("RESET audit.bypass")
     result = chain.verify()
     assert not result.ok
     assert result.first_bad["kind"] == "link_missing" and result.first_bad["seal_id"] == 3
     assert result.first_bad["text"] == "chain (chain link 3): link missing"
+
+
+def test_replica_sessions_do_not_pass_the_triggers(regions):
+    """`session_replication_role = replica` skips ordinary triggers, not ours (ALWAYS)."""
+    from django.db import DatabaseError
+
+    record = regions["org_a"].history.first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(
+                "DELETE FROM federations_historicalorganization WHERE history_id = %s",
+                [record.history_id],
+            )
+    org = regions["org_b"]
+    with connection.cursor() as cursor:  # a raw UPDATE in replica mode: still captured
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE federations_organization SET name = 'replica' WHERE id = %s", [org.pk]
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    from audit.backstop import unmatched_changes
+
+    assert [(c["operation"], c["object_id"]) for c in unmatched_changes()["changes"]] == [
+        ("U", str(org.pk))
+    ]
 
 
 def test_raw_sql_update_without_history_is_reported(regions):
