@@ -7,7 +7,8 @@ on the page, one query fetches the rows with their previous version's id and one
 previous versions, to compute the field-by-field differences. Pages and exports stream
 the same way, so memory stays bounded whatever the size of the history.
 
-Scope: an auditor sees the rows whose model maps to a region (`registry.region_lookup`,
+Scope: an auditor sees the rows whose model maps to a region path
+(`registry.region_path_lookups`: a lookup to a Region's path, or a column holding a path,
 followed from the historical row, i.e. where the object was at that version) inside one
 of its auditor regions. Rows of models without a region lookup (users, for example) are
 seen by administrators and by auditors of a root region (the whole city) only.
@@ -132,12 +133,12 @@ def _branch(hist, query: HistoryQuery, user, after: Key | None):
     model = hist.instance_type
     key = registry.model_key(model)
     qs = hist._default_manager.all()
-    lookups = registry.region_lookups(model)
+    lookups = registry.region_path_lookups(model)
     if not sees_everything(user):
         if lookups:
             q = None
             for lookup in lookups:
-                part = scope_q(user, region=lookup, roles=(Role.AUDITOR,))
+                part = scope_q(user, region_path=lookup, roles=(Role.AUDITOR,))
                 if part is not None:
                     q = part if q is None else q | part
             if q is None:
@@ -150,8 +151,7 @@ def _branch(hist, query: HistoryQuery, user, after: Key | None):
             return None
         q = Q()
         for lookup in lookups:
-            key_ = "path__startswith" if lookup == "self" else f"{lookup}__path__startswith"
-            q |= Q(**{key_: query.region.path})
+            q |= Q(**{f"{lookup}__startswith": query.region.path})
         qs = qs.filter(q)
     obj_field = _obj_field(hist)
     if query.object_id is not None:

@@ -3,7 +3,9 @@
 Nothing here names another app: every simple-history historical model is found by its
 base class, every audited model through its historical model, and a model declares on
 itself how to reach its region (`audit_region_lookup`: a lookup or a tuple of lookups to a
-Region, "self" for Region), which columns are not history (`audit_backstop_ignored_fields`)
+Region, "self" for Region; or `audit_region_path`: a column, or tuple of columns, holding a
+region's materialized path, for a model that keeps its region as data rather than as a
+foreign key), which columns are not history (`audit_backstop_ignored_fields`)
 and that it is insert-only (`audit_append_only = True`). New models and apps are covered as
 soon as they are installed; nothing in audit/ is edited for them.
 """
@@ -56,6 +58,17 @@ def region_lookups(model: type[models.Model]) -> tuple[str, ...]:
     if not declared:
         return ()
     return (declared,) if isinstance(declared, str) else tuple(declared)
+
+
+def region_path_lookups(model: type[models.Model]) -> tuple[str, ...]:
+    """Lookups from `model` (and its historical rows) to a region path string: each region
+    lookup followed to the region's `path`, then each declared path column; () when none.
+    A row is in a region's subtree when one of them starts with that region's path."""
+    paths = tuple(
+        "path" if lookup == "self" else f"{lookup}__path" for lookup in region_lookups(model)
+    )
+    declared = getattr(model, "audit_region_path", None) or ()
+    return paths + ((declared,) if isinstance(declared, str) else tuple(declared))
 
 
 def backstop_ignored_columns(model: type[models.Model]) -> list[str]:

@@ -45,6 +45,12 @@ class LedgerAccountSerializer(serializers.ModelSerializer):
         source="balance.receivable", help_text=_("Pending transfers in."), **MONEY
     )
     available = serializers.DecimalField(source="balance.available", **MONEY)
+    federation = serializers.IntegerField(
+        source="federation_id", read_only=True, allow_null=True, help_text=_("Federation id.")
+    )
+    organization = serializers.IntegerField(
+        source="organization_id", read_only=True, allow_null=True, help_text=_("Organization id.")
+    )
 
     class Meta:
         model = Account
@@ -57,7 +63,7 @@ class LedgerAccountSerializer(serializers.ModelSerializer):
             "is_guarded",
             "owner_type",
             "owner_id",
-            "region",
+            "region_path",
             "federation",
             "organization",
             "is_active",
@@ -116,10 +122,17 @@ class LedgerTransferSerializer(serializers.ModelSerializer):
 class LedgerAccountFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AccountKind.choices)
     owner_id = IntegerFilter()
+    region_path = django_filters.CharFilter(
+        field_name="region_path",
+        lookup_expr="startswith",
+        label=_("In the region subtree with this path (e.g. /370500/370502/)"),
+    )
+    federation = IntegerFilter(field_name="federation_id", label=_("Federation id"))
+    organization = IntegerFilter(field_name="organization_id", label=_("Organization id"))
 
     class Meta:
         model = Account
-        fields = ["kind", "owner_type", "owner_id", "region", "federation", "organization", "code"]
+        fields = ["kind", "owner_type", "owner_id", "code"]
 
 
 def _day_start(day):

@@ -4,17 +4,19 @@ from core.context import service_user
 
 from . import services
 from .models import AccountKind, TransferKind
+from .services import AccountScope
 
 
-def load(places: dict) -> dict:
+def load(*, city_path: str, township_path: str) -> dict:
+    """The demo accounts, scoped to the demo city and its first township (region paths)."""
     actor = service_user("system.command")
-    city, township = places.get("city"), places.get("township")
+    city, township = AccountScope(region_path=city_path), AccountScope(region_path=township_path)
     treasury = services.open_account(
         actor=actor,
         kind=AccountKind.EXTERNAL,
         name="东营市财政国库",
         code="external:treasury:city",
-        region=city,
+        scope=city,
         reason="demo data",
     )
     payee = services.open_account(
@@ -22,7 +24,7 @@ def load(places: dict) -> dict:
         kind=AccountKind.EXTERNAL,
         name="收款单位（演示）",
         code="external:payee:demo",
-        region=township,
+        scope=township,
         reason="demo data",
     )
     source = services.open_account(
@@ -30,7 +32,7 @@ def load(places: dict) -> dict:
         kind=AccountKind.FUNDING_SOURCE,
         name="社区公益事业补助资金（演示）",
         code="demo:source:welfare",
-        region=township,
+        scope=township,
         reason="demo data",
     )
     project = services.open_account(
@@ -38,7 +40,7 @@ def load(places: dict) -> dict:
         kind=AccountKind.COMMITMENT,
         name="为老服务项目承诺（演示）",
         code="demo:commitment:elderly",
-        region=township,
+        scope=township,
         reason="demo data",
     )
     common = {"actor": actor, "source_account": source}

@@ -44,6 +44,27 @@ class Overdraft(Conflict):
         )
 
 
+class AccountInactive(Conflict):
+    """A closed (inactive) account is named as the from, to or source account of a movement."""
+
+    code = "account_inactive"
+    default_detail = _("The ledger account is closed.")
+
+    def __init__(self, *, account, field: str):
+        self.account = account
+        name = str(getattr(account, "code", account))
+        super().__init__(
+            gettext("Ledger account %(account)s is closed: no money moves from, to or out of it.")
+            % {"account": name},
+            fields={field: [gettext("Account %(account)s is closed.") % {"account": name}]},
+        )
+
+
+class AccountNotEmpty(Conflict):
+    code = "account_not_empty"
+    default_detail = _("The account still holds money or reservations.")
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     default_detail = _("This idempotency key was already used for a different request.")

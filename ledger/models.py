@@ -13,15 +13,18 @@ services.py). They are not audited row by row (a history row per posting would h
 throughput); `ledger_verify` recomputes them from the transfers instead.
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from access.models import ScopeFields
 from core.audited import AuditedModel
 from core.errors import Conflict
+from core.scoping import Scope
 from core.triggers import OneTimeChange
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -52,15 +55,28 @@ class TransferState(models.TextChoices):
     VOIDED = "voided", _("Voided")
 
 
-class Account(ScopeFields, AuditedModel):
+REGION_PATH = RegexValidator(
+    r"^(/[0-9A-Za-z]+)+/$", _('A region path such as "/370500/370502/".'), code="invalid"
+)
+
+
+class Account(AuditedModel):
     """A ledger account. Its owner is named by type and id, so the ledger imports no owner app.
 
     Only outside parties (`external`: treasury, donors, payees) may go negative. The kind
-    never changes once the account exists, because the balance guards depend on it. Its scope
-    fields (region, federation, organization) decide who may read it and its transfers.
+    never changes once the account exists, because the balance guards depend on it.
+
+    Its scope is data the domain gives it when it opens the account, not foreign keys into
+    the domain's tables: the materialized path of the region it lies in, and the ids of the
+    federation and the organization it belongs to (any of them empty). They decide who may
+    read it and its transfers (`scope`, read by core.scoping / access), and where the
+    auditors' workbench places its history (`audit_region_path`).
     """
 
-    audit_region_lookup = ("region", "federation__township", "organization__community")
+    scope = Scope(
+        region_path="region_path", federation="federation_id", organization="organization_id"
+    )
+    audit_region_path = "region_path"  # a column holding a region path (audit/registry.py)
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -73,6 +89,16 @@ class Account(ScopeFields, AuditedModel):
         help_text=_('The owning model as "app_label.modelname", e.g. funds.fundingsource.'),
     )
     owner_id = models.PositiveBigIntegerField(_("owner id"), null=True, blank=True)
+    region_path = models.CharField(
+        _("region path"),
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[REGION_PATH],
+        help_text=_("The materialized path of the region the account lies in."),
+    )
+    federation_id = models.PositiveBigIntegerField(_("federation id"), null=True, blank=True)
+    organization_id = models.PositiveBigIntegerField(_("organization id"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
 
@@ -81,10 +107,20 @@ class Account(ScopeFields, AuditedModel):
         verbose_name_plural = _("ledger accounts")
         ordering = ["id"]
         indexes = [
+            # used by: the API's ?kind= filter (ledger.api.LedgerAccountFilter)
             models.Index(fields=["kind", "id"], name="ledger_account_kind"),
-            models.Index(fields=["region", "id"], name="ledger_account_region"),
-            models.Index(fields=["federation", "id"], name="ledger_account_federation"),
-            models.Index(fields=["organization", "id"], name="ledger_account_org"),
+            # used by: accounts_visible_to (region subtree: region_path LIKE 'prefix%'),
+            # the auditors' region filter (audit.history) and transfers_in_region
+            models.Index(
+                fields=["region_path"],
+                name="ledger_account_region_path",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            # used by: accounts_visible_to for federation staff, the ?federation= filter
+            models.Index(fields=["federation_id", "id"], name="ledger_account_federation"),
+            # used by: accounts_visible_to for organization representatives, ?organization=
+            models.Index(fields=["organization_id", "id"], name="ledger_account_org"),
+            # used by: open_account's idempotency, account_for_owner, ?owner_type=&owner_id=
             models.Index(fields=["owner_type", "owner_id"], name="ledger_account_owner"),
         ]
         constraints = [
@@ -168,6 +204,10 @@ class AccountBalance(Balance):
         on_delete=models.PROTECT,
         related_name="balance",
     )
+    # Copy of Account.is_active, changed with it under this row's lock (services.close_account):
+    # the posting's guarded UPDATE of this row refuses a closed account without reading
+    # another table, and a posting racing a closure waits for it and then sees it closed.
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("account balance")
@@ -264,15 +304,16 @@ class Transfer(models.Model):
     memo = models.CharField(_("memo"), max_length=500, blank=True, default="")
     state = models.CharField(_("state"), max_length=10, choices=TransferState.choices)
     two_phase = models.BooleanField(_("reserved first"), default=False)
-    reverses = models.OneToOneField(
+    reverses = models.ForeignKey(
         "self",
         verbose_name=_("reverses"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="reversed_by",
+        related_name="+",
+        db_index=False,  # the partial unique index below (NULLs are not indexed)
     )
-    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100)
     request_hash = models.CharField(_("request hash"), max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -293,7 +334,7 @@ class Transfer(models.Model):
         db_index=False,
     )
     resolution_key = models.CharField(
-        _("resolution idempotency key"), max_length=100, null=True, blank=True, unique=True
+        _("resolution idempotency key"), max_length=100, null=True, blank=True
     )
 
     objects = TransferQuerySet.as_manager()
@@ -302,17 +343,30 @@ class Transfer(models.Model):
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
         ordering = ["-id"]
+        # Every index costs each posting (one more btree insertion in its statement), so
+        # the table keeps only the indexes a query of the project uses, named beside each.
+        # Partial indexes cost nothing for the rows outside their condition (a direct
+        # posting is not pending, not two-phase, resolves nothing and reverses nothing).
         indexes = [
+            # used by: transfers_visible_to (from_account_id IN visible accounts), the API's
+            # ?account= and ?from_account= filters
             models.Index(fields=["from_account", "id"], name="ledger_transfer_from"),
+            # used by: the same for to_account, and selectors.trace (money into an account)
             models.Index(fields=["to_account", "id"], name="ledger_transfer_to"),
+            # used by: transfers_visible_to (source_account_id IN ...), the API's ?source=,
+            # selectors.trace (transfers of one funding source)
             models.Index(fields=["source_account", "id"], name="ledger_transfer_source"),
+            # used by: the API's ?kind= filter, newest first
             models.Index(fields=["kind", "id"], name="ledger_transfer_kind"),
+            # used by: the API's ?date_from=/?date_to= filters and the auditors' timeline
+            # (audit.history orders and bounds registered timelines by created_at)
             models.Index(fields=["created_at"], name="ledger_transfer_created"),
-            # the state filter: outstanding reservations (small: pending rows only)
+            # used by: the API's ?state=pending (outstanding reservations; pending rows only)
             models.Index(
                 fields=["id"], name="ledger_transfer_pending", condition=Q(state="pending")
             ),
-            # for the chain sealer: two-phase transfers resolved lately
+            # used by: the chain's "resolved" event (ledger/chain.py, recent="resolved_at"):
+            # the sealer's pass over two-phase transfers resolved lately
             models.Index(
                 fields=["resolved_at"],
                 name="ledger_transfer_resolved",
@@ -320,6 +374,28 @@ class Transfer(models.Model):
             ),
         ]
         constraints = [
+            # used by: every posting (its INSERT fails on a used key, and a second request
+            # waits for the first: services._KeyUsed) and the replay of a repeated request
+            # (services._replay). A plain btree: no query searches keys by pattern, so no
+            # varchar_pattern_ops twin.
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="ledger_transfer_idempotency_key_once"
+            ),
+            # used by: commit/void replays (services._resolve); a pending transfer resolves
+            # once per key. Partial: unresolved and direct transfers (NULL) are not indexed.
+            models.UniqueConstraint(
+                fields=["resolution_key"],
+                condition=Q(resolution_key__isnull=False),
+                name="ledger_transfer_resolution_key_once",
+            ),
+            # used by: the API's reversed_by (reverses_id = <id>) and ?reverses= filter; a
+            # transfer is reversed once. Partial: only reversals are indexed.
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_transfer_reverses_once",
+                violation_error_message=_("This transfer has already been reversed."),
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
                 name="ledger_transfer_amount_positive",
@@ -363,3 +439,8 @@ class Transfer(models.Model):
         from .errors import TransferImmutable
 
         raise TransferImmutable()
+
+    @property
+    def reversed_by(self) -> Transfer | None:
+        """The transfer that reverses this one, if any (at most one)."""
+        return Transfer.objects.filter(reverses_id=self.pk).first() if self.pk else None

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from access.selectors import sees_everything, visible_to
+from core import scoping
 
 from .models import Account, SourceBalance, Transfer, TransferState
 
@@ -132,19 +132,14 @@ def trace(transfer, *, max_depth: int = 10, per_step: int = 20) -> Trace:
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:
-    """Accounts the user may read: by region subtree, federation or organization."""
-    return visible_to(
-        user,
-        Account.objects.all(),
-        region="region",
-        federation="federation",
-        organization="organization",
-    )
+    """Accounts the user may read: by region path subtree, federation id or organization id
+    (the scope the account declares, `Account.scope`)."""
+    return scoping.visible_to(user, Account.objects.all())
 
 
 def transfers_visible_to(user) -> QuerySet[Transfer]:
     """Transfers touching (from, to, or spending the source of) an account the user sees."""
-    if sees_everything(user):
+    if scoping.sees_everything(user):
         return Transfer.objects.all()
     accounts = accounts_visible_to(user).values("id")
     return Transfer.objects.filter(

@@ -1,46 +1,57 @@
-"""Every write to the ledger: open accounts, post, reserve, commit, void, reverse.
+"""Every write to the ledger: open and close accounts, post, reserve, commit, void, reverse.
+
+The contract these functions keep with the domain apps is in the ledger package's
+docstring (ledger/__init__.py). The ledger records who moved money (`actor`, kept on each
+transfer) but does not decide who may: the domain service that calls it has checked the
+actor's role and scope first. The ledger checks the money: accounts exist and are open,
+amounts are positive cents, the source is a funding source, no guarded account or share
+goes below zero, each key is used once.
 
 How a posting stays correct and fast:
 
 - One database transaction per call (a savepoint inside a caller's transaction).
 - Each account touched is changed by ONE guarded SQL statement that updates its cached
   balance and its share of the funding source together (`UPDATE ... WHERE balance >=
-  amount RETURNING`, then the source share in the same statement). The row lock of the
-  account balance is taken by that statement; accounts are always changed in increasing
-  id order, so two opposite transfers never deadlock. No SELECT ... FOR UPDATE first.
-- The transfer row is inserted by the first of those statements (`INSERT ... ON CONFLICT
-  (idempotency_key) DO NOTHING`), so a posting is two statements: the idempotency key
-  is claimed before any balance moves, and a second request with the same key waits for
-  the first, then answers its result.
-- A guard that does not pass updates no row; the service then rolls back and raises
-  `Overdraft` naming the account, the source and the shortfall. CHECK constraints on
-  the balance tables refuse the same thing again if anything bypasses this code.
+  amount AND is_active RETURNING`, then the source share in the same statement). The row
+  lock of the account balance is taken by that statement; accounts are always changed in
+  increasing id order, so two opposite transfers never deadlock. No SELECT ... FOR UPDATE.
+- On PostgreSQL the whole posting is one prepared statement, one round trip: the transfer
+  row is inserted by its first part (a unique index on the idempotency key: a second
+  request with the same key waits for the first, then fails on the key and answers the
+  first result), and the balances are changed by data-modifying CTEs after it. The
+  statement text depends only on the posting's shape (which legs are guarded), so each
+  shape is built once per process and prepared once per connection.
+- A guard that does not pass updates no row; `ledger_guard()` then makes the statement
+  fail, so nothing of it is kept, and the service raises `Overdraft` (or
+  `AccountInactive`) naming the account. CHECK constraints on the balance tables refuse
+  the same thing again if anything bypasses this code.
 
-On PostgreSQL the pieces of one account's change are data-modifying CTEs of one
-statement; on SQLite (the demo) they run as separate statements in the same order.
+On SQLite (the demo) the pieces run as separate statements in the same order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access.models import Role
-from access.permissions import require_role
 from core.audited import set_reason
 from core.errors import InvalidInput, NotFound, NotPermitted
 from core.money import MAX_AMOUNT, yuan
 
 from .errors import (
+    AccountInactive,
+    AccountNotEmpty,
     AlreadyResolved,
     AlreadyReversed,
     IdempotencyConflict,
@@ -60,45 +71,49 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
-MOVER_ROLES = (Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)
+ZERO = Decimal(0)
 _TRANSFER_KINDS = frozenset(TransferKind.values)
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def _require_mover(actor) -> None:
-    """Money is moved by finance officers, federation staff, or a service identity (jobs)."""
-    if (
-        getattr(actor, "is_service", False)
-        and getattr(actor, "is_active", False)
-        and getattr(actor, "pk", None)
-    ):
-        return
-    require_role(actor, *MOVER_ROLES)
+def _recorded_actor(actor):
+    """The user the transfer records as its mover: any saved user (the domain checked who)."""
+    if getattr(actor, "pk", None) is None:
+        raise NotPermitted(
+            _("Money is moved by a known user or service identity."), code="actor_required"
+        )
+    return actor
+
+
+def _amount_error(message: str) -> InvalidTransfer:
+    return InvalidTransfer(
+        message, fields={"amount": [_("A positive amount in yuan with at most two decimals.")]}
+    )
 
 
 def _money(amount) -> Decimal:
-    fields = {"amount": [_("A positive amount in yuan with at most two decimals.")]}
     if isinstance(amount, bool):
-        raise InvalidTransfer(_("The amount is not a number."), fields=fields)
+        raise _amount_error(_("The amount is not a number."))
     try:
         value = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidTransfer(_("The amount is not a number."), fields=fields) from None
+        raise _amount_error(_("The amount is not a number.")) from None
     if not value.is_finite():
-        raise InvalidTransfer(_("The amount is not a number."), fields=fields)
+        raise _amount_error(_("The amount is not a number."))
     if value <= 0:
-        raise InvalidTransfer(_("The amount must be greater than zero."), fields=fields)
+        raise _amount_error(_("The amount must be greater than zero."))
     if value > MAX_AMOUNT:
         raise InvalidTransfer(
             _("The amount is too large: at most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)},
             code="amount_out_of_range",
             fields={"amount": [_("At most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)}]},
         )
-    if value != value.quantize(CENT):
-        raise InvalidTransfer(_("The amount has more than two decimals."), fields=fields)
-    return value.quantize(CENT)
+    quantized = value.quantize(CENT)
+    if value != quantized:
+        raise _amount_error(_("The amount has more than two decimals."))
+    return quantized
 
 
 def _account(value, field: str) -> Account:
@@ -111,6 +126,13 @@ def _account(value, field: str) -> Account:
         if account is not None:
             return account
     raise UnknownAccount(fields={field: [_("Unknown ledger account.")]})
+
+
+def _open(account: Account, field: str) -> Account:
+    """Refuse a closed account (as the caller knows it; the posting's SQL checks again)."""
+    if not account.is_active:
+        raise AccountInactive(account=account, field=field)
+    return account
 
 
 def _key(idempotency_key) -> str:
@@ -136,6 +158,46 @@ def request_hash(*parts) -> str:
 # --------------------------------------------------------------------------- accounts
 
 
+@dataclass(frozen=True)
+class AccountScope:
+    """What an account is scoped to, as data the domain gives the ledger.
+
+    `region_path`: the materialized path of the region the account lies in (for an
+    account of a federation, its township's path; of an organization, its community's);
+    `federation_id` / `organization_id`: the ids of the federation and organization it
+    belongs to. Any of them may be empty: an account with no scope is seen only by
+    administrators (outside parties such as the treasury).
+    """
+
+    region_path: str = ""
+    federation_id: int | None = None
+    organization_id: int | None = None
+
+
+NO_SCOPE = AccountScope()
+
+
+def _scope(scope) -> AccountScope:
+    if not isinstance(scope, AccountScope):
+        raise InvalidInput(
+            _("An account's scope is an AccountScope."), fields={"scope": [_("Invalid scope.")]}
+        )
+    for name in ("federation_id", "organization_id"):
+        value = getattr(scope, name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise InvalidInput(
+                _("The scope's %(name)s is not an id.") % {"name": name},
+                fields={name: [_("A positive integer id.")]},
+            )
+    if not isinstance(scope.region_path, str):
+        raise InvalidInput(
+            _("The scope's region path is not text."), fields={"region_path": [_("Invalid.")]}
+        )
+    return scope
+
+
 def open_account(
     *,
     actor,
@@ -144,13 +206,16 @@ def open_account(
     code: str = "",
     owner_type: str = "",
     owner_id: int | None = None,
-    region=None,
-    federation=None,
-    organization=None,
+    scope: AccountScope = NO_SCOPE,
     reason: str = "",
 ) -> Account:
-    """Open a ledger account with zero balances; idempotent per owner and kind (or code)."""
-    _require_mover(actor)
+    """Open a ledger account with zero balances; idempotent per owner and kind (or code).
+
+    An existing account is answered as it is (its name and scope are not changed here:
+    `rescope_account` changes the scope).
+    """
+    _recorded_actor(actor)
+    scope = _scope(scope)
     if kind not in AccountKind.values:
         raise InvalidInput(_("Unknown account kind."), fields={"kind": [_("Unknown kind.")]})
     with transaction.atomic():
@@ -181,38 +246,105 @@ def open_account(
             kind=kind,
             owner_type=owner_type,
             owner_id=owner_id,
-            region=region,
-            federation=federation,
-            organization=organization,
+            region_path=scope.region_path,
+            federation_id=scope.federation_id,
+            organization_id=scope.organization_id,
         )
-        account.full_clean()
+        _validated(account)
         set_reason(account, reason or _("account opened")).save()
         AccountBalance.objects.create(account=account, is_guarded=account.is_guarded)
     return account
 
 
-def rename_account(*, actor, account: Account, name: str, reason: str) -> Account:
-    _require_mover(actor)
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        account.name = name
+def _validated(account: Account) -> Account:
+    try:
         account.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(fields=exc.message_dict) from exc
+    return account
+
+
+def _locked(account) -> Account:
+    account = _account(account, "account")
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def rename_account(*, actor, account, name: str, reason: str) -> Account:
+    _recorded_actor(actor)
+    with transaction.atomic():
+        account = _locked(account)
+        account.name = name
+        _validated(account)
         set_reason(account, reason).save()
+    return account
+
+
+def rescope_account(*, actor, account, scope: AccountScope, reason: str) -> Account:
+    """Change what an account is scoped to (its region moved, it changed federation)."""
+    _recorded_actor(actor)
+    scope = _scope(scope)
+    with transaction.atomic():
+        account = _locked(account)
+        account.region_path = scope.region_path
+        account.federation_id = scope.federation_id
+        account.organization_id = scope.organization_id
+        _validated(account)
+        set_reason(account, reason).save()
+    return account
+
+
+def close_account(*, actor, account, reason: str) -> Account:
+    """Close an account: no money moves from, to or out of it afterwards (accounts are never
+    deleted). A guarded account must be empty, and no account may have reservations or
+    receivables outstanding: move the money and resolve the pending transfers first.
+    Closing twice answers the closed account."""
+    _recorded_actor(actor)
+    if not (reason or "").strip():
+        raise InvalidInput(
+            _("Closing an account needs a reason."), fields={"reason": [_("Required.")]}
+        )
+    with transaction.atomic():
+        account = _locked(account)
+        if not account.is_active:
+            return account
+        # Lock the balance row too: a posting waits for this transaction, then sees it closed.
+        balance = AccountBalance.objects.select_for_update().get(account_id=account.pk)
+        if balance.pending or balance.receivable or (account.is_guarded and balance.posted):
+            raise AccountNotEmpty(
+                _(
+                    "Account %(account)s still holds ¥%(posted)s with ¥%(pending)s reserved and "
+                    "¥%(receivable)s receivable; it is closed only when empty."
+                )
+                % {
+                    "account": account.code,
+                    "posted": balance.posted,
+                    "pending": balance.pending,
+                    "receivable": balance.receivable,
+                },
+                fields={"account": [account.code]},
+            )
+        account.is_active = False
+        set_reason(account, reason).save()
+        AccountBalance.objects.filter(account_id=account.pk).update(is_active=False)
     return account
 
 
 # --------------------------------------------------------------------------- SQL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Leg:
-    """One account's change: deltas of posted, pending (out) and receivable (in)."""
+    """One account's change: deltas of posted, pending (out) and receivable (in).
+
+    `active`: the account must be open (every leg but those of a void, which only releases).
+    """
 
     account: Account
     source_id: int
     posted: Decimal
     pending: Decimal
     receivable: Decimal
+    active: bool = True
 
     @property
     def guard(self) -> bool:
@@ -224,11 +356,15 @@ class _Leg:
         """Whether the source share may be created by this leg (all deltas allowed on 0)."""
         return not self.guard and self.pending >= 0 and self.receivable >= 0
 
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        return (self.guard, self.may_insert, self.active)
+
 
 class _Refused(Exception):
     """A guard did not pass: roll back, then explain."""
 
-    def __init__(self, leg: _Leg, level: str):
+    def __init__(self, leg: _Leg | None, level: str):
         self.leg = leg
         self.level = level
 
@@ -237,35 +373,42 @@ _BALANCE_SET = "posted = posted + %s, pending = pending + %s, receivable = recei
 _GUARD = " AND (NOT is_guarded OR posted + %s >= pending + %s)"
 
 
-def _account_sql(leg: _Leg, *, after: str | None) -> tuple[str, list]:
+def _account_sql(shape, *, after: str | None) -> str:
+    guard, _may_insert, active = shape
     sql = f"UPDATE ledger_accountbalance SET {_BALANCE_SET} WHERE account_id = %s"
-    params = [leg.posted, leg.pending, leg.receivable, leg.account.pk]
     if after:  # runs only once the CTE before it has done its part (and in that order)
         sql += f" AND EXISTS (SELECT 1 FROM {after})"
-    if leg.guard:
+    if active:
+        sql += " AND is_active"
+    if guard:
         sql += _GUARD
+    return sql + " RETURNING account_id, is_guarded"
+
+
+def _account_params(leg: _Leg) -> list:
+    params = [leg.posted, leg.pending, leg.receivable, leg.account.pk]
+    if leg.guard:
         params += [leg.posted, leg.pending]
-    return sql + " RETURNING account_id, is_guarded", params
+    return params
 
 
-def _source_sql(leg: _Leg, *, account_cte: str | None) -> tuple[str, list]:
-    if not leg.may_insert:
+def _source_sql(shape, *, account_cte: str | None) -> str:
+    guard, may_insert, _active = shape
+    if not may_insert:
         # A guarded account spends only a share it holds, and a reservation is released
         # only where it was made: update, never insert (an inserted row with a negative
         # delta would break a CHECK before ON CONFLICT is even considered).
-        sql = (
+        return (
             f"UPDATE ledger_sourcebalance SET {_BALANCE_SET} "
             "WHERE account_id = %s AND source_account_id = %s"
             + (f" AND EXISTS (SELECT 1 FROM {account_cte})" if account_cte else "")
-            + (_GUARD if leg.guard else "")
+            + (_GUARD if guard else "")
             + " RETURNING 1"
         )
-        params = [leg.posted, leg.pending, leg.receivable, leg.account.pk, leg.source_id]
-        return sql, params + ([leg.posted, leg.pending] if leg.guard else [])
     rows = (
         f"FROM {account_cte}" if account_cte else "FROM ledger_accountbalance WHERE account_id = %s"
     )
-    sql = (
+    return (
         "INSERT INTO ledger_sourcebalance AS b "
         "(account_id, source_account_id, is_guarded, posted, pending, receivable) "
         f"SELECT account_id, %s, is_guarded, %s, %s, %s {rows} "
@@ -273,59 +416,109 @@ def _source_sql(leg: _Leg, *, account_cte: str | None) -> tuple[str, list]:
         "posted = b.posted + excluded.posted, pending = b.pending + excluded.pending, "
         "receivable = b.receivable + excluded.receivable RETURNING 1"
     )
+
+
+def _source_params(leg: _Leg, *, in_cte: bool) -> list:
+    if not leg.may_insert:
+        params = [leg.posted, leg.pending, leg.receivable, leg.account.pk, leg.source_id]
+        return params + ([leg.posted, leg.pending] if leg.guard else [])
     params = [leg.source_id, leg.posted, leg.pending, leg.receivable]
-    if not account_cte:
+    if not in_cte:
         params.append(leg.account.pk)
-    return sql, params
+    return params
 
 
-def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg) -> int | None:
-    """The whole posting as ONE statement (PostgreSQL): claim the key or change the
-    transfer's state (t), then the lower account id (a1) and its source share (s1), then
-    the higher (a2, s2). Each CTE waits for the one before it, so rows are locked in
-    that order. If a guard stops a leg, ledger_guard() raises and the statement, hence
-    everything it did, is undone; if t changed nothing (key already used), no leg runs.
+# The statement of each posting shape: (head, first leg's shape, second's, source checked).
+_STATEMENTS: dict[tuple, bytes] = {}
+
+
+def _pg_statement(head_sql: str, first: _Leg, second: _Leg, check_source: bool) -> bytes:
+    """The whole posting as ONE statement (PostgreSQL): insert the transfer or change its
+    state (t), then the lower account id (a1) and its source share (s1), then the higher
+    (a2, s2). Each CTE waits for the one before it, so rows are locked in that order. If
+    a guard stops a leg, ledger_guard() raises and the statement, hence everything it did,
+    is undone; if t changed nothing (a transfer no longer pending), no leg runs.
+    `check_source`: the funding source is neither account and must be open too.
     """
-    ctes, params, prev = [f"t AS ({head[0]})"], list(head[1]), "t"
-    for n, leg in ((1, first), (2, second)):
-        a_sql, a_params = _account_sql(leg, after=prev)
-        s_sql, s_params = _source_sql(leg, account_cte=f"a{n}")
-        ctes += [f"a{n} AS ({a_sql})", f"s{n} AS ({s_sql})"]
-        params += a_params + s_params
-        prev = f"s{n}"
-    sql = (
-        f"WITH {', '.join(ctes)} SELECT h, ledger_guard("
-        "h IS NULL OR (a1 = 1 AND s1 = 1 AND a2 = 1 AND s2 = 1), concat_ws(',', a1, s1, a2, s2)"
-        ") FROM (SELECT (SELECT id FROM t) AS h, (SELECT count(*) FROM a1) AS a1, "
-        "(SELECT count(*) FROM s1) AS s1, (SELECT count(*) FROM a2) AS a2, "
-        "(SELECT count(*) FROM s2) AS s2) AS counts"
-    )
+    key = (head_sql, first.shape, second.shape, check_source)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        ctes, prev = [f"t AS ({head_sql})"], "t"
+        for n, leg in ((1, first), (2, second)):
+            ctes.append(f"a{n} AS ({_account_sql(leg.shape, after=prev)})")
+            ctes.append(f"s{n} AS ({_source_sql(leg.shape, account_cte=f'a{n}')})")
+            prev = f"s{n}"
+        source = (
+            "(SELECT count(*) FROM ledger_accountbalance WHERE account_id = %s AND is_active)"
+            if check_source
+            else "1"
+        )
+        statement = (
+            f"WITH {', '.join(ctes)} SELECT h, ledger_guard("
+            "h IS NULL OR (a1 = 1 AND s1 = 1 AND a2 = 1 AND s2 = 1 AND src = 1), "
+            "concat_ws(',', a1, s1, a2, s2, src)"
+            ") FROM (SELECT (SELECT id FROM t) AS h, (SELECT count(*) FROM a1) AS a1, "
+            "(SELECT count(*) FROM s1) AS s1, (SELECT count(*) FROM a2) AS a2, "
+            f"(SELECT count(*) FROM s2) AS s2, {source} AS src) AS counts"
+        ).encode()
+        _STATEMENTS[key] = statement
+    return statement
+
+
+def _cursor(prepare: bool):
+    """A server-bound psycopg cursor on Django's connection, kept for the connection's life.
+
+    Django turns psycopg's prepared statements off for its own (client-side bound) cursors;
+    they stay off for those. This cursor prepares each posting statement once per
+    connection instead of parsing and planning it every time.
+    """
+    connection.ensure_connection()
     raw = connection.connection
+    cursor = getattr(raw, "_ledger_cursor", None)
+    if cursor is None or cursor.closed:
+        if prepare and raw.prepare_threshold is None:
+            raw.prepare_threshold = 5
+        cursor = raw._ledger_cursor = psycopg.Cursor(raw)
+    return cursor
+
+
+def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg, source_id: int | None):
+    params = list(head[1])
+    for leg in (first, second):
+        params += _account_params(leg)
+        params += _source_params(leg, in_cte=True)
+    if source_id is not None:
+        params.append(source_id)
+    statement = _pg_statement(head[0], first, second, source_id is not None)
     prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
-    if prepare and raw.prepare_threshold is None:
-        # Django turns psycopg's prepared statements off for its own (client-side bound)
-        # cursors; they stay off for those. This server-bound cursor prepares the posting
-        # statement once per connection instead of parsing and planning it every time.
-        raw.prepare_threshold = 5
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True if prepare else None)
+    with connection.wrap_database_errors:
+        cursor = _cursor(prepare)
+        cursor.execute(statement, params, prepare=True if prepare else None)
         return cursor.fetchone()[0]
 
 
+def _constraint(exc) -> str:
+    """The name of the constraint a database error broke (PostgreSQL), else its message."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or str(exc)
+
+
+_COUNTS = re.compile(r"ledger_refused:([0-9,]+)")
+
+
 def _refused_leg(exc, first: _Leg, second: _Leg):
-    """The leg and level named by ledger_guard()'s error ("ledger_refused:a1,s1,a2,s2")."""
-    message = str(exc)
-    marker = "ledger_refused:"
-    if marker not in message:
+    """The leg and level named by ledger_guard()'s error ("ledger_refused:a1,s1,a2,s2,src")."""
+    found = _COUNTS.search(str(exc))
+    if found is None:
         return None
-    counts = message.split(marker, 1)[1].split()[0].split(",")[:4]
-    for i, count in enumerate(counts):
-        if count.strip() != "1":
+    counts = found.group(1).split(",")
+    for i, count in enumerate(counts[:4]):
+        if count != "1":
             return _Refused(first if i < 2 else second, "account" if i % 2 == 0 else "source")
-    return _Refused(first, "account")  # pragma: no cover
+    return _Refused(None, "source_closed")
 
 
-def _run_steps(head: tuple[str, list], leg: _Leg | None, first: bool) -> int | None:
+def _run_steps(head: tuple[str, list], leg: _Leg, first: bool) -> int | None:
     """SQLite (the demo): the same pieces as separate statements, in the same order."""
     with connection.cursor() as cursor:
         head_id = 0
@@ -335,21 +528,36 @@ def _run_steps(head: tuple[str, list], leg: _Leg | None, first: bool) -> int | N
             if row is None:
                 return None
             head_id = row[0]
-        cursor.execute(*_account_sql(leg, after=None))
+        cursor.execute(_account_sql(leg.shape, after=None), _account_params(leg))
         if len(cursor.fetchall()) != 1:
             raise _Refused(leg, "account")
-        cursor.execute(*_source_sql(leg, account_cte=None))
+        cursor.execute(_source_sql(leg.shape, account_cte=None), _source_params(leg, in_cte=False))
         if len(cursor.fetchall()) != 1:
             raise _Refused(leg, "source")
     return head_id
 
 
+def _source_open_step(source_id: int) -> None:
+    """SQLite: the funding source (neither account) is open."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM ledger_accountbalance WHERE account_id = %s AND is_active", [source_id]
+        )
+        if cursor.fetchone() is None:
+            raise _Refused(None, "source_closed")
+
+
 def _explain(refused: _Refused, source: Account, amount: Decimal):
     """After the rollback: the domain error for a guard that did not pass."""
+    if refused.level == "source_closed":
+        return AccountInactive(account=source, field="source_account")
     leg = refused.leg
     balance = AccountBalance.objects.filter(account_id=leg.account.pk).first()
     if balance is None:
         return UnknownAccount(fields={"account": [str(leg.account.pk)]})
+    if leg.active and not balance.is_active:
+        field = "from_account" if leg.posted < 0 or leg.pending > 0 else "to_account"
+        return AccountInactive(account=leg.account, field=field)
     share = SourceBalance.objects.filter(
         account_id=leg.account.pk, source_account_id=leg.source_id
     ).first()
@@ -367,13 +575,12 @@ _INSERT_TRANSFER = (
     "INSERT INTO ledger_transfer (from_account_id, to_account_id, amount, source_account_id, "
     "kind, memo, state, two_phase, reverses_id, idempotency_key, request_hash, created_by_id, "
     "created_at, resolved_at, resolved_by_id, resolution_key) VALUES "
-    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL) RETURNING id"
 )
 
 
-def _ordered(legs: list[_Leg]) -> list[_Leg]:
-    return sorted(legs, key=lambda leg: leg.account.pk)
+class _KeyUsed(Exception):
+    """The idempotency key is taken: answer the first request's result (or 409)."""
 
 
 def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | None:
@@ -383,17 +590,21 @@ def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | No
     transaction (one round trip); inside a caller's transaction it runs in a savepoint,
     so a refusal leaves the caller's transaction usable.
     """
-    first, second = _ordered(legs)
+    first, second = sorted(legs, key=lambda leg: leg.account.pk)
+    check_source = legs[0].active and source.pk not in (first.account.pk, second.account.pk)
     try:
         if connection.vendor == "postgresql":
+            source_id = source.pk if check_source else None
             if connection.in_atomic_block or not connection.get_autocommit():
                 with transaction.atomic():
-                    return _pg_posting(head, first, second)
-            return _pg_posting(head, first, second)
+                    return _pg_posting(head, first, second, source_id)
+            return _pg_posting(head, first, second, source_id)
         with transaction.atomic():
             head_id = _run_steps(head, first, True)
             if head_id is not None:
                 _run_steps(head, second, False)
+                if check_source:
+                    _source_open_step(source.pk)
             return head_id
     except _Refused as refused:
         raise _explain(refused, source, amount) from None
@@ -401,6 +612,8 @@ def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | No
         refused = _refused_leg(exc, first, second)
         if refused is not None:
             raise _explain(refused, source, amount) from None
+        if isinstance(exc, IntegrityError) and "idempotency_key" in _constraint(exc):
+            raise _KeyUsed() from exc
         error = translate_db_error(exc)
         if error is None:
             raise
@@ -408,6 +621,22 @@ def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | No
 
 
 # --------------------------------------------------------------------------- transfers
+
+# Transfer's concrete fields in order, to build the returned instance the way Django builds
+# a row it read (positional, no per-field keyword handling).
+_TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
+_RELATED = {
+    name: Transfer._meta.get_field(name)
+    for name in ("from_account", "to_account", "source_account", "created_by", "reverses")
+}
+
+
+def _built(values: dict, related: dict) -> Transfer:
+    transfer = Transfer.from_db("default", _TRANSFER_FIELDS, [values[f] for f in _TRANSFER_FIELDS])
+    for name, obj in related.items():
+        if obj is not None:
+            _RELATED[name].set_cached_value(transfer, obj)
+    return transfer
 
 
 def _new_transfer(
@@ -424,7 +653,7 @@ def _new_transfer(
     two_phase: bool,
     reverses: Transfer | None = None,
 ) -> Transfer:
-    _require_mover(actor)
+    _recorded_actor(actor)
     key = _key(idempotency_key)
     amount = _money(amount)
     from_account = _account(from_account, "from_account")
@@ -445,53 +674,64 @@ def _new_transfer(
     memo = memo or ""
     if len(memo) > 500:
         raise InvalidTransfer(_("The memo is too long."), fields={"memo": [_("At most 500.")]})
+    _open(from_account, "from_account")
+    _open(to_account, "to_account")
+    _open(source, "source_account")
+    reverses_id = reverses.pk if reverses else None
     digest = request_hash(
-        op, from_account.pk, to_account.pk, amount, source.pk, kind, memo,
-        reverses.pk if reverses else None,
-    )  # fmt: skip
+        op, from_account.pk, to_account.pk, amount, source.pk, kind, memo, reverses_id
+    )
     now = timezone.now()
     state = TransferState.PENDING if two_phase else TransferState.POSTED
+    resolved_at = None if two_phase else now
     head = (
         _INSERT_TRANSFER,
         [
             from_account.pk, to_account.pk, amount, source.pk, kind, memo, state, two_phase,
-            reverses.pk if reverses else None, key, digest, actor.pk, now,
-            None if two_phase else now,
+            reverses_id, key, digest, actor.pk, now, resolved_at,
         ],
     )  # fmt: skip
     if two_phase:
         legs = [
-            _Leg(from_account, source.pk, Decimal(0), amount, Decimal(0)),
-            _Leg(to_account, source.pk, Decimal(0), Decimal(0), amount),
+            _Leg(from_account, source.pk, ZERO, amount, ZERO),
+            _Leg(to_account, source.pk, ZERO, ZERO, amount),
         ]
     else:
         legs = [
-            _Leg(from_account, source.pk, -amount, Decimal(0), Decimal(0)),
-            _Leg(to_account, source.pk, amount, Decimal(0), Decimal(0)),
+            _Leg(from_account, source.pk, -amount, ZERO, ZERO),
+            _Leg(to_account, source.pk, amount, ZERO, ZERO),
         ]
-    transfer_id = _apply(head, legs, source, amount)
-    if transfer_id is None:
+    try:
+        transfer_id = _apply(head, legs, source, amount)
+    except _KeyUsed:
         return _replay(key, digest)
-    transfer = Transfer(
-        id=transfer_id,
-        from_account=from_account,
-        to_account=to_account,
-        amount=amount,
-        source_account=source,
-        kind=kind,
-        memo=memo,
-        state=state,
-        two_phase=two_phase,
-        reverses=reverses,
-        idempotency_key=key,
-        request_hash=digest,
-        created_by=actor,
-        created_at=now,
-        resolved_at=None if two_phase else now,
-    )
-    transfer._state.adding = False
-    transfer._state.db = "default"
-    return transfer
+    values = {
+        "id": transfer_id,
+        "from_account_id": from_account.pk,
+        "to_account_id": to_account.pk,
+        "amount": amount,
+        "source_account_id": source.pk,
+        "kind": kind,
+        "memo": memo,
+        "state": state,
+        "two_phase": two_phase,
+        "reverses_id": reverses_id,
+        "idempotency_key": key,
+        "request_hash": digest,
+        "created_by_id": actor.pk,
+        "created_at": now,
+        "resolved_at": resolved_at,
+        "resolved_by_id": None,
+        "resolution_key": None,
+    }
+    related = {
+        "from_account": from_account,
+        "to_account": to_account,
+        "source_account": source,
+        "created_by": actor,
+        "reverses": reverses,
+    }
+    return _built(values, related)
 
 
 def _replay(key: str, digest: str) -> Transfer:
@@ -561,28 +801,33 @@ def _transfer(value) -> Transfer:
     if isinstance(value, Transfer) and value.pk is not None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        found = Transfer.objects.select_related("from_account", "to_account").filter(pk=value)
+        found = Transfer.objects.select_related(
+            "from_account", "to_account", "source_account"
+        ).filter(pk=value)
         if found := found.first():
             return found
     raise NotFound(_("Unknown transfer."), code="unknown_transfer")
 
 
 def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
-    _require_mover(actor)
+    _recorded_actor(actor)
     key = _key(idempotency_key)
     transfer = _transfer(transfer)
     amount = transfer.amount
+    source_id = transfer.source_account_id
     if target == TransferState.POSTED:
+        # Money moves: every account named must still be open.
+        for field in ("from_account", "to_account", "source_account"):
+            _open(getattr(transfer, field), field)
         legs = [
-            _Leg(transfer.from_account, transfer.source_account_id, -amount, -amount, Decimal(0)),
-            _Leg(transfer.to_account, transfer.source_account_id, amount, Decimal(0), -amount),
+            _Leg(transfer.from_account, source_id, -amount, -amount, ZERO),
+            _Leg(transfer.to_account, source_id, amount, ZERO, -amount),
         ]
     else:
+        # A void only releases a reservation: allowed whatever became of the accounts.
         legs = [
-            _Leg(
-                transfer.from_account, transfer.source_account_id, Decimal(0), -amount, Decimal(0)
-            ),
-            _Leg(transfer.to_account, transfer.source_account_id, Decimal(0), Decimal(0), -amount),
+            _Leg(transfer.from_account, source_id, ZERO, -amount, ZERO, active=False),
+            _Leg(transfer.to_account, source_id, ZERO, ZERO, -amount, active=False),
         ]
     now = timezone.now()
     head = (
@@ -593,7 +838,7 @@ def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
     try:
         done = _apply(head, legs, transfer.source_account, amount)
     except IntegrityError as exc:
-        if "resolution_key" in str(exc):
+        if "resolution_key" in _constraint(exc):
             raise IdempotencyConflict(fields={"idempotency_key": [key]}) from exc
         raise
     if done is None:
@@ -634,7 +879,7 @@ def void_pending(*, actor, transfer, idempotency_key: str) -> Transfer:
 
 def reverse_transfer(*, actor, transfer, idempotency_key: str, memo: str = "") -> Transfer:
     """Post the opposite of a posted transfer, naming it. Each transfer is reversed once."""
-    _require_mover(actor)
+    _recorded_actor(actor)
     original = _transfer(transfer)
     current = Transfer.objects.filter(pk=original.pk).values("state", "reverses_id").first()
     if current is None:
@@ -664,19 +909,22 @@ def reverse_transfer(*, actor, transfer, idempotency_key: str, memo: str = "") -
             reverses=original,
         )
     except IntegrityError as exc:
-        if "reverses" in str(exc):
+        if "reverses" in _constraint(exc):
             raise AlreadyReversed() from exc
         raise
 
 
 __all__ = [
+    "AccountScope",
+    "NO_SCOPE",
     "open_account",
     "rename_account",
+    "rescope_account",
+    "close_account",
     "post_transfer",
     "reserve",
     "commit_pending",
     "void_pending",
     "reverse_transfer",
     "request_hash",
-    "NotPermitted",
 ]

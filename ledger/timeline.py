@@ -7,21 +7,13 @@ from core import timeline
 from .models import Transfer
 from .selectors import transfers_visible_to
 
-# Lookups from an account to the region path its scope lies in.
-ACCOUNT_REGION_PATHS = (
-    "region__path",
-    "federation__township__path",
-    "organization__community__path",
-)
-
 
 def transfers_in_region(path: str) -> Q:
-    """Transfers with either account in the region subtree at `path`."""
-    q = Q()
-    for side in ("from_account", "to_account"):
-        for lookup in ACCOUNT_REGION_PATHS:
-            q |= Q(**{f"{side}__{lookup}__startswith": path})
-    return q
+    """Transfers with either account in the region subtree at `path` (the accounts'
+    region_path column, indexed for prefix queries)."""
+    return Q(from_account__region_path__startswith=path) | Q(
+        to_account__region_path__startswith=path
+    )
 
 
 TRANSFERS = timeline.RecordTimeline(

@@ -6,6 +6,7 @@ import uuid
 from core.context import service_user
 from ledger import services
 from ledger.models import Account
+from ledger.services import AccountScope
 
 _seq = itertools.count(1)
 
@@ -19,8 +20,35 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
-def account(kind="commitment", *, code=None, name=None, actor=None, **extra) -> Account:
+def scope(region=None, federation=None, organization=None) -> AccountScope:
+    """What a domain app gives the ledger for its objects: the region's path (else the
+    federation's township's, else the organization's community's) and the ids."""
+    place = region or (
+        federation.township if federation else organization.community if organization else None
+    )
+    return AccountScope(
+        region_path=place.path if place else "",
+        federation_id=federation.pk if federation else None,
+        organization_id=organization.pk if organization else None,
+    )
+
+
+def account(
+    kind="commitment",
+    *,
+    code=None,
+    name=None,
+    actor=None,
+    region=None,
+    federation=None,
+    organization=None,
+    **extra,
+) -> Account:
+    """An account opened through the service; `region`/`federation`/`organization` are
+    domain objects, turned into the scope values the ledger keeps."""
     n = next(_seq)
+    if region or federation or organization:
+        extra["scope"] = scope(region, federation, organization)
     return services.open_account(
         actor=actor or system(),
         kind=kind,

@@ -144,6 +144,15 @@ def test_account_filters(users, ledger, client_for):
     assert _ids(client.get(ACCOUNTS, {"federation": ledger["custody"].federation_id})) == {
         ledger["custody"].pk
     }
+    assert _ids(client.get(ACCOUNTS, {"organization": ledger["org_project"].organization_id})) == {
+        ledger["org_project"].pk
+    }
+    town_a = ledger["src"].region_path
+    assert _ids(client.get(ACCOUNTS, {"region_path": town_a})) == {
+        ledger[k].pk for k in ("src", "custody", "org_project")
+    }
+    bad = client.get(ACCOUNTS, {"federation": "1.5"})
+    assert bad.status_code == 400 and "federation" in bad.json()["fields"]
     assert _ids(client.get(ACCOUNTS, {"code": ledger["src"].code})) == {ledger["src"].pk}
 
 

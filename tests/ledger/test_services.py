@@ -277,15 +277,23 @@ def test_unknown_kind_and_missing_key_are_refused():
     assert "idempotency_key" in caught.value.fields
 
 
-def test_only_money_movers_may_post(users):
+def test_the_ledger_records_the_mover_and_decides_no_roles(users):
+    """Who may move money is the domain service's decision (scope and role, checked before
+    it calls the ledger); the ledger moves it for whoever that service names, and records
+    who it was."""
     src, _ = funded_source()
     project = account()
-    for name in ["auditor", "org_rep", "nobody"]:
-        with pytest.raises(NotPermitted):
-            move(src, project, "1.00", src, actor=users[name])
-    move(src, project, "1.00", src, actor=users["finance_town"])
-    move(src, project, "1.00", src, actor=users["federation_staff"])
-    assert balance(project).posted == D("2.00")
+    for name in ["finance_town", "federation_staff", "auditor", "org_rep", "nobody"]:
+        t = move(src, project, "1.00", src, actor=users[name])
+        assert Transfer.objects.get(pk=t.pk).created_by_id == users[name].pk
+    assert balance(project).posted == D("5.00")
+    with pytest.raises(NotPermitted) as caught:
+        services.post_transfer(
+            actor=None, from_account=src, to_account=project, amount="1.00",
+            source_account=src, idempotency_key=key(),
+        )  # fmt: skip
+    assert caught.value.code == "actor_required"
+    assert balance(project).posted == D("5.00")
 
 
 def test_open_account_is_idempotent_per_owner_and_creates_balances():

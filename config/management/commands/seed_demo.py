@@ -16,7 +16,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             places = federations_demo.load()
             logins = access_demo.load(places)
-            ledger_demo.load(places)
+            ledger_demo.load(city_path=places["city"].path, township_path=places["township"].path)
         with translation.override("zh-hans"):
             self.stdout.write("演示账号 / demo logins (password: %s)" % access_demo.DEMO_PASSWORD)
             for role, username, scope in logins:
