@@ -41,7 +41,14 @@ from decimal import Decimal, InvalidOperation
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -332,33 +339,31 @@ def close_account(*, actor, account, reason: str) -> Account:
 # --------------------------------------------------------------------------- SQL
 
 
-@dataclass(frozen=True, slots=True)
 class _Leg:
     """One account's change: deltas of posted, pending (out) and receivable (in).
 
     `active`: the account must be open (every leg but those of a void, which only releases).
+    `guard`: a guarded account's available money (posted − pending) goes down, so the
+    statement checks it. `may_insert`: the source share may be created by this leg (all
+    deltas allowed on zero). Worked out once: the posting reads them several times.
     """
 
-    account: Account
-    source_id: int
-    posted: Decimal
-    pending: Decimal
-    receivable: Decimal
-    active: bool = True
+    __slots__ = (
+        "account", "account_id", "source_id", "posted", "pending", "receivable", "active",
+        "guard", "may_insert", "shape",
+    )  # fmt: skip
 
-    @property
-    def guard(self) -> bool:
-        # Guard when a guarded account's available money (posted − pending) goes down.
-        return self.account.is_guarded and (self.posted - self.pending) < 0
-
-    @property
-    def may_insert(self) -> bool:
-        """Whether the source share may be created by this leg (all deltas allowed on 0)."""
-        return not self.guard and self.pending >= 0 and self.receivable >= 0
-
-    @property
-    def shape(self) -> tuple[bool, bool, bool]:
-        return (self.guard, self.may_insert, self.active)
+    def __init__(self, account, source_id, posted, pending, receivable, active=True):
+        self.account = account
+        self.account_id = account.pk
+        self.source_id = source_id
+        self.posted = posted
+        self.pending = pending
+        self.receivable = receivable
+        self.active = active
+        self.guard = account.is_guarded and (posted - pending) < 0
+        self.may_insert = not self.guard and pending >= 0 and receivable >= 0
+        self.shape = (self.guard, self.may_insert, active)
 
 
 class _Refused(Exception):
@@ -386,7 +391,7 @@ def _account_sql(shape, *, after: str | None) -> str:
 
 
 def _account_params(leg: _Leg) -> list:
-    params = [leg.posted, leg.pending, leg.receivable, leg.account.pk]
+    params = [leg.posted, leg.pending, leg.receivable, leg.account_id]
     if leg.guard:
         params += [leg.posted, leg.pending]
     return params
@@ -420,11 +425,11 @@ def _source_sql(shape, *, account_cte: str | None) -> str:
 
 def _source_params(leg: _Leg, *, in_cte: bool) -> list:
     if not leg.may_insert:
-        params = [leg.posted, leg.pending, leg.receivable, leg.account.pk, leg.source_id]
+        params = [leg.posted, leg.pending, leg.receivable, leg.account_id, leg.source_id]
         return params + ([leg.posted, leg.pending] if leg.guard else [])
     params = [leg.source_id, leg.posted, leg.pending, leg.receivable]
     if not in_cte:
-        params.append(leg.account.pk)
+        params.append(leg.account_id)
     return params
 
 
@@ -465,15 +470,17 @@ def _pg_statement(head_sql: str, first: _Leg, second: _Leg, check_source: bool) 
     return statement
 
 
-def _cursor(prepare: bool):
+def _cursor(db, prepare: bool):
     """A server-bound psycopg cursor on Django's connection, kept for the connection's life.
 
     Django turns psycopg's prepared statements off for its own (client-side bound) cursors;
     they stay off for those. This cursor prepares each posting statement once per
     connection instead of parsing and planning it every time.
     """
-    connection.ensure_connection()
-    raw = connection.connection
+    raw = db.connection
+    if raw is None:
+        db.ensure_connection()
+        raw = db.connection
     cursor = getattr(raw, "_ledger_cursor", None)
     if cursor is None or cursor.closed:
         if prepare and raw.prepare_threshold is None:
@@ -482,7 +489,7 @@ def _cursor(prepare: bool):
     return cursor
 
 
-def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg, source_id: int | None):
+def _pg_posting(db, head: tuple[str, list], first: _Leg, second: _Leg, source_id: int | None):
     params = list(head[1])
     for leg in (first, second):
         params += _account_params(leg)
@@ -491,8 +498,8 @@ def _pg_posting(head: tuple[str, list], first: _Leg, second: _Leg, source_id: in
         params.append(source_id)
     statement = _pg_statement(head[0], first, second, source_id is not None)
     prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
-    with connection.wrap_database_errors:
-        cursor = _cursor(prepare)
+    with db.wrap_database_errors:
+        cursor = _cursor(db, prepare)
         cursor.execute(statement, params, prepare=True if prepare else None)
         return cursor.fetchone()[0]
 
@@ -590,21 +597,23 @@ def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | No
     transaction (one round trip); inside a caller's transaction it runs in a savepoint,
     so a refusal leaves the caller's transaction usable.
     """
-    first, second = sorted(legs, key=lambda leg: leg.account.pk)
-    check_source = legs[0].active and source.pk not in (first.account.pk, second.account.pk)
+    first, second = legs if legs[0].account_id < legs[1].account_id else legs[::-1]
+    source_id = source.pk
+    check_source = legs[0].active and source_id not in (first.account_id, second.account_id)
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each proxy hop costs a lookup
     try:
-        if connection.vendor == "postgresql":
-            source_id = source.pk if check_source else None
-            if connection.in_atomic_block or not connection.get_autocommit():
+        if db.vendor == "postgresql":
+            source_id = source_id if check_source else None
+            if db.in_atomic_block or not db.get_autocommit():
                 with transaction.atomic():
-                    return _pg_posting(head, first, second, source_id)
-            return _pg_posting(head, first, second, source_id)
+                    return _pg_posting(db, head, first, second, source_id)
+            return _pg_posting(db, head, first, second, source_id)
         with transaction.atomic():
             head_id = _run_steps(head, first, True)
             if head_id is not None:
                 _run_steps(head, second, False)
                 if check_source:
-                    _source_open_step(source.pk)
+                    _source_open_step(source_id)
             return head_id
     except _Refused as refused:
         raise _explain(refused, source, amount) from None
@@ -677,29 +686,28 @@ def _new_transfer(
     _open(from_account, "from_account")
     _open(to_account, "to_account")
     _open(source, "source_account")
+    from_id, to_id, source_id = from_account.pk, to_account.pk, source.pk
     reverses_id = reverses.pk if reverses else None
-    digest = request_hash(
-        op, from_account.pk, to_account.pk, amount, source.pk, kind, memo, reverses_id
-    )
+    digest = request_hash(op, from_id, to_id, amount, source_id, kind, memo, reverses_id)
     now = timezone.now()
     state = TransferState.PENDING if two_phase else TransferState.POSTED
     resolved_at = None if two_phase else now
     head = (
         _INSERT_TRANSFER,
         [
-            from_account.pk, to_account.pk, amount, source.pk, kind, memo, state, two_phase,
-            reverses_id, key, digest, actor.pk, now, resolved_at,
+            from_id, to_id, amount, source_id, kind, memo, state, two_phase, reverses_id, key,
+            digest, actor.pk, now, resolved_at,
         ],
     )  # fmt: skip
     if two_phase:
         legs = [
-            _Leg(from_account, source.pk, ZERO, amount, ZERO),
-            _Leg(to_account, source.pk, ZERO, ZERO, amount),
+            _Leg(from_account, source_id, ZERO, amount, ZERO),
+            _Leg(to_account, source_id, ZERO, ZERO, amount),
         ]
     else:
         legs = [
-            _Leg(from_account, source.pk, -amount, ZERO, ZERO),
-            _Leg(to_account, source.pk, amount, ZERO, ZERO),
+            _Leg(from_account, source_id, -amount, ZERO, ZERO),
+            _Leg(to_account, source_id, amount, ZERO, ZERO),
         ]
     try:
         transfer_id = _apply(head, legs, source, amount)
@@ -707,10 +715,10 @@ def _new_transfer(
         return _replay(key, digest)
     values = {
         "id": transfer_id,
-        "from_account_id": from_account.pk,
-        "to_account_id": to_account.pk,
+        "from_account_id": from_id,
+        "to_account_id": to_id,
         "amount": amount,
-        "source_account_id": source.pk,
+        "source_account_id": source_id,
         "kind": kind,
         "memo": memo,
         "state": state,
