@@ -19,6 +19,11 @@ can run again on the same database. Figures:
   plain SQL, netting to zero so the caches stay true).
 
 The last line printed is one JSON object.
+
+On a disk whose fsync is slow, both the service and the floor wait mostly on the commit and
+the ratio says little about the posting's own cost; `PGOPTIONS="-c synchronous_commit=off"`
+(applies to both connections) measures them without it. On a shared machine run it alone,
+several times: the figures move with the load.
 """
 
 import json
