@@ -420,12 +420,15 @@ def _substitutions(target, query, after, obj_sentinel) -> dict | None:
             exact[_hashable(obj_sentinel)] = value
     if query.user_id is not None:
         exact[_hashable(_S_USER)] = query.user_id
+    # Dates are looked up in the form the compiled query carries them: the backend's own
+    # (on SQLite a UTC string, on PostgreSQL the datetime itself).
+    adapt = connection.ops.adapt_datetimefield_value
     if query.since is not None:
-        exact[_hashable(_S_SINCE)] = query.since
+        exact[_hashable(adapt(_S_SINCE))] = adapt(query.since)
     if query.until is not None:
-        exact[_hashable(_S_UNTIL)] = query.until
+        exact[_hashable(adapt(_S_UNTIL))] = adapt(query.until)
     if after is not None:
-        exact[_hashable(_S_AFTER_AT)] = after.at
+        exact[_hashable(adapt(_S_AFTER_AT))] = adapt(after.at)
         exact[_hashable(_S_AFTER_PK)] = after.history_id
     for i, action in enumerate(query.actions):
         strings[_S_STR % f"a{i}"] = action
