@@ -173,9 +173,11 @@ CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers an anonymous request with the first class's challenge, so
+    # it gets 401 with `WWW-Authenticate: Token` (session authentication has none: 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "access.authentication.TokenAuthentication",  # expiring, revocable (access.ApiToken)
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # A view may replace this list; the rules every endpoint keeps are in
     # API_GUARD_PERMISSION_CLASSES below.
@@ -247,6 +249,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # Django's own loggers print through the root handler only: its default console handler
+    # (active when DEBUG) would print every line a second time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 CSRF_FAILURE_VIEW = "config.api.views.csrf_failure"

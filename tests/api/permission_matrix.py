@@ -4,6 +4,7 @@
     ALLOW   the role may: 2xx, on the in-scope and on the out-of-scope object alike
     SCOPED  the role may on objects in its scope (2xx); out of scope answers 404 (an id in
             the path), or 403/404 (an object named in the query or the body)
+    401     not authenticated (anonymous): 401 with a WWW-Authenticate header
     403     refused, whatever the object (an out-of-scope object may answer 404 instead)
     404     the role sees no such object at all
 
@@ -26,49 +27,49 @@ ALLOW, SCOPED = "allow", "scoped"
 # fmt: off
 #  method, path                                               admin  fin_cty fin_twn fed    org    auditor anon
 MATRIX: dict[tuple[str, str], tuple] = {
-    ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/auth/token/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
     # One's own tokens: every user lists and revokes its own (an auditor too: credentials
     # are not data); another user's token is not found.
     ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
     ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
     # federations/: regions, organizations, federations, staff, members, reports
-    ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("GET", "/api/v1/organizations/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/organizations/"):                       (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/organizations/{id}/"):                   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("PATCH", "/api/v1/organizations/{id}/"):                 (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("POST", "/api/v1/organizations/{id}/state/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/organizations/{id}/eligibility/"):       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("POST", "/api/v1/organizations/import/"):                (ALLOW, 403,    403,    ALLOW,  403,    403,   403),
-    ("GET", "/api/v1/federations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/federations/"):                         (ALLOW, 403,    403,    403,    403,    403,   403),
+    ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/organizations/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/organizations/"):                       (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/organizations/{id}/"):                   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/organizations/{id}/"):                 (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/organizations/{id}/state/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/organizations/{id}/eligibility/"):       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/organizations/import/"):                (ALLOW, 403,    403,    ALLOW,  403,    403,   401),
+    ("GET", "/api/v1/federations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/federations/"):                         (ALLOW, 403,    403,    403,    403,    403,   401),
     # A representative sees no federation, not even its own (see the report to the lead).
-    ("GET", "/api/v1/federations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("PATCH", "/api/v1/federations/{id}/"):                   (ALLOW, 403,    403,    403,    403,    403,   403),
-    ("GET", "/api/v1/federation-staff/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/federation-staff/"):                    (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/federation-staff/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
-    ("POST", "/api/v1/federation-staff/{id}/end/"):           (ALLOW, 403,    403,    SCOPED, 404,    403,   403),
-    ("GET", "/api/v1/members/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/members/"):                             (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/members/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
-    ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    ("GET", "/api/v1/federations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/federations/{id}/"):                   (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/federation-staff/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/federation-staff/"):                    (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/federation-staff/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("POST", "/api/v1/federation-staff/{id}/end/"):           (ALLOW, 403,    403,    SCOPED, 404,    403,   401),
+    ("GET", "/api/v1/members/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/members/"):                             (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/members/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
     # ledger/: read-only
-    ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("GET", "/api/v1/ledger/transfers/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/ledger/transfers/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/ledger/transfers/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/ledger/transfers/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
     # audit/: auditors and administrators; a job is its owner's
-    ("GET", "/api/v1/audit/history/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/history/diff/"):                   (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/exports/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
-    ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+    ("GET", "/api/v1/audit/history/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/history/diff/"):                   (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/exports/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
+    ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
 }
 # fmt: on
 

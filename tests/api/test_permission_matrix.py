@@ -11,7 +11,7 @@ from tests.api.openapi import operations
 from tests.api.permission_matrix import ALLOW, MATRIX, REQUESTS, SCOPED, Req, expected
 
 OPERATIONS = operations()
-VALUES = {ALLOW, SCOPED, 403, 404}
+VALUES = {ALLOW, SCOPED, 401, 403, 404}
 
 
 def test_every_operation_in_the_schema_has_a_row():
@@ -82,6 +82,8 @@ def test_permission_matrix(world, op, subtests):
                 want_in, want_out = "2xx", "2xx"
             elif outcome == SCOPED:
                 want_in, want_out = "2xx", ({404} if path_scoped else {403, 404})
+            elif outcome == 401:
+                want_in, want_out = {401}, {401}
             elif outcome == 403:
                 want_in, want_out = {403}, {403, 404}
             else:

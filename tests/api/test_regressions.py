@@ -119,3 +119,17 @@ def test_integer_filters_refuse_fractions(client_for, world):
     params = schema_dict()["paths"]["/api/v1/ledger/accounts/"]["get"]["parameters"]
     owner_id = next(p for p in params if p["name"] == "owner_id")
     assert owner_id["schema"]["type"] == "integer"
+
+
+def test_anonymous_requests_get_401_with_a_challenge(api):
+    """An anonymous API request got 403 (the first authentication class, session, has no
+    challenge). Fixed in config/settings/base.py: token authentication first, so 401 with
+    `WWW-Authenticate: Token`, in the common error shape; the schema documents the header."""
+    from tests.api.openapi import schema_dict
+
+    response = api.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert set(response.json()) == {"code", "detail", "fields"}
+    me = schema_dict()["paths"]["/api/v1/me/"]["get"]["responses"]["401"]
+    assert "WWW-Authenticate" in me["headers"]
