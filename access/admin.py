@@ -1,10 +1,30 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedAdmin
 
-from .models import RoleAssignment, User
+from .models import Role, RoleAssignment, User
+from .selectors import has_role
+
+# Permissions come from role assignments (access.RoleAssignment), never from groups.
+admin.site.unregister(Group)
+
+
+class AuditorsMayRead:
+    """Auditors read users and role assignments (the authors of every change), and change
+    nothing; administrators manage them."""
+
+    def _auditor(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and has_role(user, Role.AUDITOR))
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or self._auditor(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self._auditor(request)
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -17,7 +37,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(AuditorsMayRead, AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_service"]
     list_filter = ["is_active", "is_staff", "is_service"]
     inlines = [RoleAssignmentInline]
@@ -29,7 +49,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(AuditedAdmin):
+class RoleAssignmentAdmin(AuditorsMayRead, AuditedAdmin):
     list_display = ["user", "role", "region", "federation", "organization", "is_active"]
     list_filter = ["role", "is_active"]
     list_select_related = ["user", "region", "federation", "organization"]

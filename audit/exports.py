@@ -55,7 +55,12 @@ ACTION_LABELS = {
 
 
 def _changes_text(changes: list[dict]) -> str:
-    return "; ".join(f"{c['label']}: {_text(c['old'])} → {_text(c['new'])}" for c in changes)
+    """What a person reads (labels, names, ¥ amounts); the JSON column keeps the raw values."""
+    return "; ".join(
+        f"{c['label']}: {_text(c.get('old_display', c['old']))} → "
+        f"{_text(c.get('new_display', c['new']))}"
+        for c in changes
+    )
 
 
 def _text(value) -> str:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from access.models import Role
 from access.selectors import active_assignments, scope_q, sees_everything
-from core import timeline
+from core import display, timeline
 from core.errors import InvalidInput
 
 from . import registry
@@ -513,7 +513,7 @@ def diff(hist, new, old, *, language: str | None = None) -> list[dict]:
         if new is None and before in (None, ""):
             continue
         changes.append({"field": name, "label": label, "old": plain(before), "new": plain(after)})
-    return changes
+    return display.label_model_changes(hist.instance_type, changes)
 
 
 def diff_values(fields, new: dict, old: dict | None) -> list[dict]:
@@ -619,7 +619,8 @@ def entries(rows: list[Row]) -> list[dict]:
         for record in records:
             prev = prevs.get(record["_previous"])
             ready[(key, record[pk])] = entry(hist, record, prev, language)
-    return [ready[(row.model_key, row.history_id)] for row in rows]
+    out = [ready[(row.model_key, row.history_id)] for row in rows]
+    return display.label_changes(out, model_by_key)
 
 
 def entry(hist, record: dict, prev: dict | None, language: str | None = None) -> dict:

@@ -8,14 +8,29 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import scoping
+from . import display, scoping
 from .audited import set_reason
 
 REASON_FIELD = "change_reason"
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
-    history_list_display = ["history_actor", "history_change_reason"]
+    # One object's versions: who (user and service identity), why and what, without raw
+    # column names or the reason twice (admin/audited/object_history_list.html).
+    history_list_display: list[str] = []
+    object_history_list_template = "admin/audited/object_history_list.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing audited is deleted from the admin: deactivate or end instead
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        for i, record in enumerate(records):
+            previous = records[i + 1] if i + 1 < len(records) else record.prev_record
+            if record.history_type == "-" or display.history_diff() is None:
+                record.audited_changes = []
+            else:
+                record.audited_changes = display.history_diff()(type(record), record, previous)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # SIMPLE_HISTORY_REVERT_DISABLED only hides the button; a POST would still
@@ -49,6 +64,13 @@ class AuditedAdmin(SimpleHistoryAdmin):
             (name, {**opts, "fields": [f for f in opts["fields"] if f != REASON_FIELD]})
             for name, opts in super().get_fieldsets(request, obj)
         ]
+        may_write = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        if not may_write:
+            return fieldsets  # a read-only page has no reason to give
         return [*fieldsets, (_("Change history"), {"fields": [REASON_FIELD]})]
 
     def save_model(self, request, obj, form, change):

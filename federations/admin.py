@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from access.models import Role
 from access.selectors import active_assignments, sees_everything
-from core.admin import AuditedAdmin
 from core.admin import ScopedAdmin as CoreScopedAdmin
 from core.errors import DomainError
 
@@ -23,6 +22,7 @@ from .selectors import (
     federations_visible_to,
     memberships_visible_to,
     organizations_visible_to,
+    regions_visible_to,
     staff_visible_to,
 )
 from .services import (
@@ -34,16 +34,6 @@ from .services import (
 )
 
 
-@admin.register(Region)
-class RegionAdmin(AuditedAdmin):
-    list_display = ["name", "code", "level", "area_type", "parent"]
-    list_filter = ["level", "area_type"]
-    search_fields = ["name", "code"]
-    list_select_related = ["parent"]
-    autocomplete_fields = ["parent"]
-    readonly_fields = ["path"]
-
-
 class ScopedAdmin(CoreScopedAdmin):
     def _township_paths(self, request):
         return [
@@ -51,6 +41,20 @@ class ScopedAdmin(CoreScopedAdmin):
             for a in active_assignments(request.user)
             if a.role == Role.FEDERATION_STAFF and a.federation_id
         ]
+
+
+@admin.register(Region)
+class RegionAdmin(ScopedAdmin):
+    """Every role reads the regions of its scope (the pages of its organizations link to
+    them); administrators keep the tree."""
+
+    selector = staticmethod(regions_visible_to)
+    list_display = ["name", "code", "level", "area_type", "parent"]
+    list_filter = ["level", "area_type"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path"]
 
 
 class OrganizationForm(forms.ModelForm):
@@ -121,6 +125,32 @@ class OrganizationAdmin(ScopedAdmin):
         ),
         (_("brand organization"), {"fields": ["is_brand", "brand_year", "state"]}),
     ]
+
+    @admin.display(description=_("categories"))
+    def category_labels(self, obj):
+        return "、".join(str(c) for c in obj.categories.all()) if obj else ""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the categories as their labels (the checkbox field is the form's own).
+        return [
+            (
+                name,
+                {
+                    **opts,
+                    "fields": [
+                        "category_labels" if f == "categories_field" else f for f in opts["fields"]
+                    ],
+                },
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "category_labels"]
 
     def get_autocomplete_fields(self, request):
         # Region autocomplete is an administrator's tool; staff pick from their township.

@@ -15,7 +15,7 @@ def load(places: dict) -> dict:
         name="东营市财政国库",
         code="external:treasury:city",
         region=city,
-        reason="demo data",
+        reason="演示数据",
     )
     payee = services.open_account(
         actor=actor,
@@ -23,7 +23,7 @@ def load(places: dict) -> dict:
         name="收款单位（演示）",
         code="external:payee:demo",
         region=township,
-        reason="demo data",
+        reason="演示数据",
     )
     source = services.open_account(
         actor=actor,
@@ -31,7 +31,7 @@ def load(places: dict) -> dict:
         name="社区公益事业补助资金（演示）",
         code="demo:source:welfare",
         region=township,
-        reason="demo data",
+        reason="演示数据",
     )
     project = services.open_account(
         actor=actor,
@@ -39,7 +39,7 @@ def load(places: dict) -> dict:
         name="为老服务项目承诺（演示）",
         code="demo:commitment:elderly",
         region=township,
-        reason="demo data",
+        reason="演示数据",
     )
     common = {"actor": actor, "source_account": source}
     steps = [

@@ -117,6 +117,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "access.lockout.lockout_response"
+# Logins and failed attempts are recorded in axes' tables (the login record, not model
+# history); nobody manages them by hand, so their English admin pages are not shown.
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

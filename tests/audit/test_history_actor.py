@@ -26,7 +26,7 @@ def test_management_commands_write_as_the_command_identity(db):
     record = Region.history.filter(code="370500").first()
     assert record.history_user.username == COMMAND_USERNAME
     assert record.history_actor == "command:seed_demo"
-    assert record.history_change_reason == "demo data"
+    assert record.history_change_reason == "演示数据"  # the demo speaks Chinese
     assert User.objects.get(username=COMMAND_USERNAME).has_usable_password() is False
 
 
