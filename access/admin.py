@@ -41,7 +41,15 @@ class UserAdmin(AuditorsMayRead, AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_service"]
     list_filter = ["is_active", "is_staff", "is_service"]
     inlines = [RoleAssignmentInline]
-    fieldsets = DjangoUserAdmin.fieldsets + ((_("Service"), {"fields": ["is_service"]}),)
+    # What a user may do comes from role assignments (below), not from Django's groups and
+    # per-model permissions, which are neither used nor shown.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Service"), {"fields": ["is_service"]}),
+    )
     readonly_fields = ["is_service", "last_login", "date_joined"]
 
     def has_delete_permission(self, request, obj=None):

@@ -4,7 +4,7 @@ nothing deleted, and each user's queryset narrowed to their scope.
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,11 +14,80 @@ from .audited import set_reason
 REASON_FIELD = "change_reason"
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class PlainLinksMixin:
+    """On a read-only page, a related object the user may not open is shown by its name,
+    not as a link to a page that would answer 403 (Django links every read-only foreign
+    key to its change page, whoever reads it)."""
+
+    def _plain_name(self, field):
+        name = f"{field.name}__plain"
+        if not hasattr(self, name):
+
+            def show(obj, _field=field):
+                value = getattr(obj, _field.name, None)
+                return "-" if value is None else str(value)
+
+            show.short_description = field.verbose_name
+            setattr(self, name, show)
+        return name
+
+    def _unlinked(self, request, names):
+        out = []
+        for name in names:
+            if not isinstance(name, str):
+                out.append(name)
+                continue
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                out.append(name)
+                continue
+            target = (
+                self.admin_site._registry.get(field.related_model) if field.is_relation else None
+            )
+            if field.many_to_one and target is not None and not target.has_view_permission(request):
+                out.append(self._plain_name(field))
+            else:
+                out.append(name)
+        return out
+
+    def _read_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._read_only(request, obj):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": self._unlinked(request, opts["fields"])})
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if self._read_only(request, obj):
+            fields += [n for n in dir(self) if n.endswith("__plain")]
+        return fields
+
+
+class AuditedAdmin(PlainLinksMixin, SimpleHistoryAdmin):
     # One object's versions: who (user and service identity), why and what, without raw
     # column names or the reason twice (admin/audited/object_history_list.html).
     history_list_display: list[str] = []
     object_history_list_template = "admin/audited/object_history_list.html"
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        # An insert-only record without simple-history (a ledger transfer) is its own
+        # record: its history page is Django's admin log, not a historical table.
+        self.has_history = bool(getattr(model._meta, "simple_history_manager_attribute", None))
+        if not self.has_history:
+            self.object_history_template = None
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_history:
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+        return super().history_view(request, object_id, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # nothing audited is deleted from the admin: deactivate or end instead
@@ -85,7 +154,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PlainLinksMixin, admin.ModelAdmin):
     """Insert-only records (ledger transfers, seals, runs): look, never add, change or delete."""
 
     def has_add_permission(self, request, obj=None):

@@ -99,9 +99,9 @@ def crawl(chromium, base, username, start: list[str], screenshots) -> tuple[list
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, base, username)
     codes = choice_codes()
-    queue, seen, visited, failures = list(start), set(), [], []
+    queue, seen, visited, failures = [(url, "start") for url in start], set(), [], []
     while queue and len(visited) < MAX_PAGES:
-        url = queue.pop(0)
+        url, referrer = queue.pop(0)
         key = pattern(url)
         if key in seen:
             continue
@@ -120,7 +120,7 @@ def crawl(chromium, base, username, start: list[str], screenshots) -> tuple[list
         if found:
             name = re.sub(r"[^A-Za-z0-9]+", "-", f"{username}{url}").strip("-")[:150]
             page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-            failures.append((url, found[:8]))
+            failures.append((url, [f"linked from {referrer}", *found[:8]]))
         path = urlsplit(url).path
         for href in page.eval_on_selector_all(
             "#content a[href], #content-main a[href], .object-tools a[href], #nav-sidebar a[href]",
@@ -130,18 +130,16 @@ def crawl(chromium, base, username, start: list[str], screenshots) -> tuple[list
                 href = path + href
             target = follow(base, href)
             if target and pattern(target) not in seen:
-                queue.append(target)
+                queue.append((target, url))
     context.close()
     return visited, failures
 
 
 @pytest.mark.parametrize("username", ROLES)
 def test_every_reachable_admin_page(chromium, demo_server, screenshots, username):
-    start = [
-        "/admin/",
-        "/admin/audit/verificationrun/timeline/",
-        "/admin/federations/organization/targets/",
-    ]
+    start = ["/admin/", "/admin/federations/organization/targets/"]
+    if username in ("admin", "auditor"):
+        start.append("/admin/audit/verificationrun/timeline/")
     visited, failures = crawl(chromium, demo_server, username, start, screenshots)
     assert len(visited) > 5, visited
     assert not failures, "\n".join(f"{url}: {found}" for url, found in failures)
