@@ -41,6 +41,19 @@ def load(places: dict) -> dict:
         region=township,
         reason="演示数据",
     )
+    # The federation keeps the demo organization's money in custody (it has no legal
+    # personality): its staff see an account and its movements, not an empty ledger.
+    organization = places.get("organization")
+    custody = services.open_account(
+        actor=actor,
+        kind=AccountKind.CUSTODIAL,
+        name=f"{organization.name}代管账户（演示）" if organization else "代管账户（演示）",
+        code="demo:custodial:elderly",
+        region=township,
+        federation=places.get("federation"),
+        organization=organization,
+        reason="演示数据",
+    )
     common = {"actor": actor, "source_account": source}
     steps = [
         (services.post_transfer, treasury, source, "200000.00", TransferKind.FUNDING,
@@ -51,6 +64,10 @@ def load(places: dict) -> dict:
          "第一期服务费", "demo:ledger:pay1"),
         (services.reserve, project, payee, "8000.00", TransferKind.PAYMENT,
          "第二期服务费（待验收）", "demo:ledger:pay2"),
+        (services.post_transfer, project, custody, "10000.00", TransferKind.DEPOSIT,
+         "拨入联合会代管账户：活动经费", "demo:ledger:deposit1"),
+        (services.post_transfer, custody, payee, "2600.00", TransferKind.EXPENSE,
+         "活动物资采购（凭票报销）", "demo:ledger:expense1"),
     ]  # fmt: skip
     for service, from_account, to_account, amount, kind, memo, key in steps:
         service(
@@ -62,4 +79,4 @@ def load(places: dict) -> dict:
             memo=memo,
             idempotency_key=key,
         )
-    return {"treasury": treasury, "source": source, "commitment": project}
+    return {"treasury": treasury, "source": source, "commitment": project, "custody": custody}

@@ -26,6 +26,8 @@ LEAKS = [
     re.compile(r"Access (attempts?|failures?|logs?)", re.I),
     re.compile(r"(?<![A-Za-z_])Groups?(?![A-Za-z])"),
     re.compile(r"Change reason|demo data", re.I),
+    # An untranslated phrase: three English words in a row.
+    re.compile(r"(?<![\w.:/-])[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}(?![\w.:/-])"),
 ]
 # Query keys that lead to another page rather than a filter or a sort of the same list.
 FOLLOWED_KEYS = {"cursor", "model", "object_id", "from_version", "to_version"}
@@ -72,9 +74,12 @@ def follow(base: str, href: str | None) -> str | None:
 
 
 def problems_of(text: str, codes: set[str]) -> list[str]:
-    found = []
+    found, found_words = [], set()
     for leak in LEAKS:
         for m in leak.finditer(text):
+            if m.group(0) in found_words:
+                continue
+            found_words.add(m.group(0))
             start = max(m.start() - 30, 0)
             found.append(f"English leak {m.group(0)!r}: …{text[start : m.end() + 30]!r}…")
     for token in re.findall(r"[A-Za-z0-9_:.\-/@]+", text):
@@ -120,7 +125,8 @@ def crawl(chromium, base, username, start: list[str], screenshots) -> tuple[list
         if found:
             name = re.sub(r"[^A-Za-z0-9]+", "-", f"{username}{url}").strip("-")[:150]
             page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-            failures.append((url, [f"linked from {referrer}", *found[:8]]))
+            unique = list(dict.fromkeys(found))
+            failures.append((url, [f"linked from {referrer}", *unique[:8]]))
         path = urlsplit(url).path
         for href in page.eval_on_selector_all(
             "#content a[href], #content-main a[href], .object-tools a[href], #nav-sidebar a[href]",
@@ -143,3 +149,29 @@ def test_every_reachable_admin_page(chromium, demo_server, screenshots, username
     visited, failures = crawl(chromium, demo_server, username, start, screenshots)
     assert len(visited) > 5, visited
     assert not failures, "\n".join(f"{url}: {found}" for url, found in failures)
+
+
+def test_targets_report_opens_on_the_users_scope_and_fits(chromium, demo_server, screenshots):
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    login(page, demo_server, "finance.county")
+    page.goto(demo_server + "/admin/federations/organization/targets/")
+    try:
+        assert page.locator("#target-chart rect").count() > 0  # not blank until a region is picked
+        assert page.get_attribute("input[name=on]", "type") == "date"
+        assert "YYYY-MM-DD" in page.inner_text("body")
+        overflow = page.evaluate(
+            """() => {
+                const svg = document.querySelector('#target-chart');
+                const right = svg.getBoundingClientRect().right;
+                return [...svg.querySelectorAll('text')]
+                    .map(t => t.getBoundingClientRect().right - right)
+                    .filter(d => d > 0.5);
+            }"""
+        )
+        assert overflow == [], "chart labels cut off on the right"
+    except AssertionError:
+        page.screenshot(path=str(screenshots / "targets-report.png"), full_page=True)
+        raise
+    finally:
+        context.close()

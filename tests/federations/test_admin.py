@@ -35,7 +35,9 @@ def test_changelist_links_the_report_and_the_import(admin_client, regions):
 
 def test_target_page_has_a_table_and_an_svg_chart(admin_client, regions):
     page = admin_client.get(BASE + "targets/").content.decode()
-    assert "<form" in page and 'id="target-chart"' not in page
+    # Opened from the menu: the user's own scope (the administrator's: the city).
+    assert "<form" in page and 'id="target-chart"' in page
+    assert 'type="date"' in page
     html = admin_client.get(BASE + f"targets/?region={regions['city'].pk}").content.decode()
     assert 'id="target-chart"' in html and "<rect" in html and "<table" in html
     assert "城市社区平均组织数（目标≥10）" in html and "东营区" in html

@@ -14,6 +14,9 @@ def test_demo_ledger_is_idempotent(regions):
     places = {"city": regions["city"], "township": regions["town_a"]}
     first = demo.load(places)
     demo.load(places)
-    assert Transfer.objects.count() == 4
+    assert Transfer.objects.count() == 6
     assert str(balance(first["source"]).posted) == "150000.00"
+    # The federation's custodial account: a deposit and one expense (the federation's
+    # login sees its ledger).
+    assert str(balance(first["custody"]).posted) == "7400.00"
     assert verify_ledger().ok
