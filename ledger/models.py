@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from access.models import ScopeFields
 from core.audited import AuditedModel
 from core.errors import Conflict
+from core.money import yuan
 from core.triggers import OneTimeChange
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -351,7 +352,7 @@ class Transfer(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.from_account_id}→{self.to_account_id} ¥{self.amount}"
+        return f"#{self.pk} {self.from_account_id}→{self.to_account_id} {yuan(self.amount)}"
 
     def save(self, *args, **kwargs):
         # Transfers are written by ledger.services only (guarded SQL); never by save().

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import XLSX_FORMAT, format_money
+from core.money import XLSX_FORMAT, yuan
 
 
 @pytest.mark.parametrize(
@@ -20,8 +20,8 @@ from core.money import XLSX_FORMAT, format_money
         ("not a number", "not a number"),
     ],
 )
-def test_format_money(value, shown):
-    assert format_money(value) == shown
+def test_yuan(value, shown):
+    assert yuan(value) == shown
 
 
 def test_xlsx_format_keeps_numbers_and_shows_yuan():
