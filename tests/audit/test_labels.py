@@ -93,3 +93,23 @@ def test_admin_timeline_and_object_history_show_labels(client, users, moved):
     assert "history_actor" not in history and "history_change_reason" not in history
     assert history.count("moved to 金湖") == 1  # the reason once
     assert "金湖社区" in history and "是" in history and "False" not in history
+
+
+def test_xlsx_export_has_amounts_as_yuan_numbers(client_for, users, moved):
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from core.money import XLSX_FORMAT
+
+    response = client_for(users["admin"]).get(
+        "/api/v1/audit/exports/", {"export_format": "xlsx", "model": "ledger.transfer"}
+    )
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = load_workbook(io.BytesIO(content)).active
+    rows = list(sheet.iter_rows(min_row=3))
+    amount = rows[0][12]
+    assert Decimal(str(amount.value)) == Decimal("200000.00")
+    assert amount.number_format == XLSX_FORMAT
+    assert "¥200,000.00" in rows[0][10].value  # the changes text as people read it
