@@ -31,8 +31,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/auth/token/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
     # One's own tokens: every user lists and revokes its own (an auditor too: credentials
     # are not data); another user's token is not found.
-    ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+    ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
     # federations/: regions, organizations, federations, staff, members, reports
     ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
