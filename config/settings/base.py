@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         "LedgerTransferStateEnum": "ledger.models.TransferState",
         # core
         "VerificationStatusEnum": "core.models.VerificationRun.Status",
+        # approvals
+        "ApprovalLevelEnum": "approvals.models.Level",
+        "ApprovalRequestStateEnum": "approvals.models.RequestState",
+        "ApprovalVerdictEnum": "approvals.models.Verdict",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
