@@ -24,8 +24,8 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from config.api.filters import IntegerFilter
-from config.api.serializers import MoneyField, ReasonField, StrictInputSerializer
+from core.api.filters import IntegerFilter
+from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
 from federations.models import Region
 
 from . import services

@@ -17,7 +17,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from access.models import ScopeFields
-from audit.base import AuditedModel
+from core.audited import AuditedModel
+from core.scoping import Scope
 
 
 class Level(models.TextChoices):
@@ -47,6 +48,8 @@ class Verdict(models.TextChoices):
 
 
 class ApprovalPolicy(AuditedModel):
+    audit_region_lookup = "region"
+
     kind = models.CharField(_("step kind"), max_length=64)
     region = models.ForeignKey(
         "federations.Region",
@@ -93,6 +96,8 @@ class ApprovalTier(AuditedModel):
     For an amount, every tier whose threshold it exceeds applies; at each level the largest
     count applies. A policy has a tier above 0 (every amount needs someone)."""
 
+    audit_region_lookup = "policy__region"
+
     policy = models.ForeignKey(
         ApprovalPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="tiers"
     )
@@ -138,6 +143,9 @@ class ApprovalRequest(ScopeFields, AuditedModel):
     The object is named by `owner_type` ("app_label.model") and `owner_id`: no foreign key
     to domain tables. Its scope is one of region, federation or organization;
     `scope_region` is the region that scope lies in (for scoping reads)."""
+
+    scope = Scope(region="scope_region", federation="federation", organization="organization")
+    audit_region_lookup = "scope_region"
 
     kind = models.CharField(_("step kind"), max_length=64)
     owner_type = models.CharField(_("object type"), max_length=100)
@@ -270,6 +278,8 @@ class ApprovalRequirement(AuditedModel):
     """What a pending request still needs at one level: `needed` distinct officers holding
     `region` (at `level`); `given` have approved. Open while it waits for someone."""
 
+    audit_region_lookup = "request__scope_region"
+
     request = models.ForeignKey(
         ApprovalRequest,
         verbose_name=_("request"),
@@ -394,6 +404,8 @@ class Delegation(AuditedModel):
 
     While it is in force the delegator decides nothing there, their reminders go to the
     delegate, and the delegate's decisions there record that they act for the delegator."""
+
+    audit_region_lookup = "region"
 
     from_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

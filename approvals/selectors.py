@@ -193,3 +193,8 @@ def delegations_visible_to(user) -> QuerySet:
     q = scope_q(user, region="region")
     own = Q(from_user=user) | Q(to_user=user)
     return qs.filter(own if q is None else (q | own))
+
+
+def decisions_visible_to(user) -> QuerySet:
+    """Decisions on the requests the user may see."""
+    return ApprovalDecision.objects.filter(request__in=requests_visible_to(user).values("pk"))

@@ -23,11 +23,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access.models import Role, User
+from access.models import Role, RoleAssignment, User
 from access.permissions import require_role
 from access.selectors import sees_everything
-from audit.base import set_reason
-from config.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.audited import set_reason
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.notifications import notify
 from federations.models import Federation, Organization, Region
 
 from .models import (
@@ -49,8 +50,8 @@ from .selectors import (
     officer_regions,
     policy_for,
     regions_delegated_away,
-    required_levels,
     requests_visible_to,
+    required_levels,
 )
 
 CENT = Decimal("0.01")
@@ -337,6 +338,26 @@ def _finalize(request: ApprovalRequest, state: str, *, actor, reason: str, requi
     handler = step.handler_for(state)
     if handler is not None:
         handler(request, actor=actor, reason=reason)
+    if request.submitter_id != actor.pk:
+        notify(
+            user=request.submitter,
+            key=f"approvals.decided:{request.pk}",
+            kind="approval_decided",
+            message=_("%(kind)s #%(id)d (¥%(amount)s): %(state)s. %(reason)s")
+            % {
+                "kind": step.label,
+                "id": request.owner_id,
+                "amount": request.amount,
+                "state": request.get_state_display(),
+                "reason": reason,
+            },
+            link=request_link(request),
+            obj=request,
+        )
+
+
+def request_link(request: ApprovalRequest) -> str:
+    return f"/api/v1/approvals/{request.pk}/"
 
 
 def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
@@ -693,3 +714,88 @@ def delegation_revoke(*, actor, delegation_id: int, reason: str = "") -> Delegat
         delegation.revoked_by = actor
         set_reason(delegation, reason or _("delegation revoked")).save()
     return delegation
+
+
+# --------------------------------------------------------------------------- overdue
+
+
+def remind_overdue(*, now: datetime.datetime | None = None, batch: int = 500) -> dict:
+    """Flag pending requests past their limit, and remind everyone who may decide them:
+    one notice per request, person and day (the key holds the date), so running it again
+    the same day sends nothing new. Officers who delegated their approvals are reminded
+    through their delegate, who holds the same region."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    flagged = sent = 0
+    last_id = 0
+    while True:
+        page = list(
+            ApprovalRequest.objects.filter(
+                state=RequestState.PENDING, due_at__lte=now, pk__gt=last_id
+            )
+            .select_related("submitter")
+            .order_by("pk")[:batch]
+        )
+        if not page:
+            break
+        last_id = page[-1].pk
+        ids = [r.pk for r in page]
+        open_by_request: dict[int, set[int]] = {}
+        for request_id, region_id in ApprovalRequirement.objects.filter(
+            request_id__in=ids, is_open=True
+        ).values_list("request_id", "region_id"):
+            open_by_request.setdefault(request_id, set()).add(region_id)
+        regions = set().union(*open_by_request.values()) if open_by_request else set()
+        officers: dict[int, set] = {}
+        users = {}
+        for a in RoleAssignment.objects.filter(
+            role=Role.FINANCE_OFFICER, is_active=True, user__is_active=True, region_id__in=regions
+        ).select_related("user"):
+            officers.setdefault(a.region_id, set()).add(a.user_id)
+            users[a.user_id] = a.user
+        away = set(
+            delegations_in_force(on=today)
+            .filter(region_id__in=regions)
+            .values_list("from_user_id", "region_id")
+        )
+        decided = set(
+            ApprovalDecision.objects.filter(request_id__in=ids).values_list("request_id", "user_id")
+        )
+        for request in page:
+            with transaction.atomic():
+                if request.overdue_since is None:
+                    locked = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
+                    if locked.is_pending and locked.overdue_since is None:
+                        locked.overdue_since = now
+                        set_reason(locked, _("overdue")).save()
+                        flagged += 1
+                makers = {request.submitter_id, request.created_by_id}
+                for region_id in sorted(open_by_request.get(request.pk, ())):
+                    for user_id in sorted(officers.get(region_id, ())):
+                        if user_id in makers or (request.pk, user_id) in decided:
+                            continue
+                        if (user_id, region_id) in away:
+                            continue
+                        _, new = notify(
+                            user=users[user_id],
+                            key=f"approvals.overdue:{request.pk}:{today.isoformat()}",
+                            kind="approval_overdue",
+                            message=_(
+                                "Waiting for your approval since %(since)s: %(kind)s "
+                                "#%(id)d, ¥%(amount)s."
+                            )
+                            % {
+                                "since": timezone.localtime(request.submitted_at).strftime(
+                                    "%Y-%m-%d %H:%M"
+                                ),
+                                "kind": get_step(request.kind).label
+                                if get_step(request.kind)
+                                else request.kind,
+                                "id": request.owner_id,
+                                "amount": request.amount,
+                            },
+                            link=request_link(request),
+                            obj=request,
+                        )
+                        sent += int(new)
+    return {"flagged": flagged, "notified": sent}

@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
     "task": "audit.verify",
     "schedule": crontab(hour=3, minute=0),
 }
+# Approvals: flag overdue requests and remind their approvers (one notice per request and day).
+CELERY_BEAT_SCHEDULE["approvals-remind-overdue"] = {
+    "task": "approvals.remind_overdue",
+    "schedule": crontab(minute=5),
+}
 
 REST_FRAMEWORK = {
     # Token first: DRF answers an anonymous request with the first class's challenge, so

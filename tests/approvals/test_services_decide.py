@@ -5,7 +5,7 @@ import pytest
 
 from approvals import services
 from approvals.models import ApprovalDecision, RequestState
-from config.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from tests.approvals import steps
 from tests.approvals.conftest import written
 from tests.factories import make_user

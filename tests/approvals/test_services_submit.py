@@ -6,7 +6,7 @@ import pytest
 
 from approvals import services
 from approvals.models import ApprovalRequest, RequestState
-from config.errors import Conflict, InvalidInput, NotPermitted
+from core.errors import Conflict, InvalidInput, NotPermitted
 from tests.approvals import steps
 from tests.approvals.conftest import written
 
