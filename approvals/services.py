@@ -776,7 +776,7 @@ def remind_overdue(*, now: datetime.datetime | None = None, batch: int = 500) ->
                             continue
                         if (user_id, region_id) in away:
                             continue
-                        _, new = notify(
+                        _note, new = notify(
                             user=users[user_id],
                             key=f"approvals.overdue:{request.pk}:{today.isoformat()}",
                             kind="approval_overdue",
