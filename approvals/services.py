@@ -16,6 +16,7 @@ person and request, a reason to reject or return, no change to a decided request
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from access.models import Role, RoleAssignment, User
 from access.permissions import require_role
 from access.selectors import sees_everything
 from core.audited import set_reason
+from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.notifications import notify
 from federations.models import Federation, Organization, Region
@@ -61,6 +63,16 @@ MAX_DELEGATION_DAYS = 366
 
 
 # --------------------------------------------------------------------------- checks
+
+
+@contextmanager
+def _acting(actor):
+    """History rows name the actor, also when a task or another app's service calls."""
+    if current_actor() is not None:
+        yield
+        return
+    with acting_as(user=actor):
+        yield
 
 
 def _require_user(actor) -> None:
@@ -198,7 +210,7 @@ def request_submit(
         scope_region = organization.community
     created_by = _instance(User, created_by, "created_by")
 
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         ancestors = _ancestors(scope_region)
         policy = policy_for(kind, ancestors)
         if policy is None:
@@ -363,7 +375,7 @@ def request_link(request: ApprovalRequest) -> str:
 def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
     _require_user(actor)
     reason = _reason(reason, required=verdict != Verdict.APPROVE)
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         request = _lock_visible(actor, request_id)
         if not request.is_pending:
             raise _already_decided()
@@ -436,7 +448,7 @@ def request_withdraw(*, actor, request_id: int, reason: str = "") -> ApprovalReq
     """The submitter takes a pending request back."""
     _require_user(actor)
     reason = _reason(reason, required=False)
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         request = _lock_visible(actor, request_id)
         if request.submitter_id != actor.pk:
             raise NotPermitted(_("Only its submitter withdraws a request."), code="not_submitter")
@@ -555,7 +567,7 @@ def policy_create(
     tiers = _clean_tiers(tiers)
     hours = _overdue_hours(overdue_after_hours)
     reason = _reason(reason, required=False) or _("policy created")
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         policy = ApprovalPolicy(kind=kind, region=region, overdue_after_hours=hours)
         _save_policy(policy, reason)
         _replace_tiers(policy, tiers, reason)
@@ -582,7 +594,7 @@ def policy_update(
     reason = _reason(reason, required=False) or _("policy changed")
     if isinstance(policy_id, bool) or not isinstance(policy_id, int):
         raise NotFound(_("No such approval policy."))
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         policy = ApprovalPolicy.objects.select_for_update().filter(pk=policy_id).first()
         if policy is None:
             raise NotFound(_("No such approval policy."))
@@ -648,7 +660,7 @@ def delegation_grant(
             _("A delegation lasts at most a year."), fields={"ends_on": [_("At most a year.")]}
         )
     reason = _reason(reason, required=False)
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         # Serialize grants touching these two officers (their user rows, in id order).
         list(
             User.objects.select_for_update()
@@ -694,7 +706,7 @@ def delegation_revoke(*, actor, delegation_id: int, reason: str = "") -> Delegat
     """The delegator (or an administrator) ends a delegation now."""
     _require_user(actor)
     reason = _reason(reason, required=False)
-    with transaction.atomic():
+    with _acting(actor), transaction.atomic():
         if isinstance(delegation_id, bool) or not isinstance(delegation_id, int):
             raise NotFound(_("No such delegation."))
         delegation = Delegation.objects.select_for_update().filter(pk=delegation_id).first()
