@@ -184,13 +184,14 @@ def required_levels(tiers, amount: Decimal) -> dict[str, int]:
 
 
 def delegations_visible_to(user) -> QuerySet:
-    """Administrators: all; region roles: those of their region subtree; everyone: their own."""
+    """Administrators: all; finance officers and auditors: those of their region subtree;
+    everyone: their own."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Delegation.objects.none()
     qs = Delegation.objects.select_related("from_user", "to_user", "region", "revoked_by")
     if sees_everything(user):
         return qs
-    q = scope_q(user, region="region")
+    q = scope_q(user, region="region", roles=(Role.FINANCE_OFFICER, Role.AUDITOR))
     own = Q(from_user=user) | Q(to_user=user)
     return qs.filter(own if q is None else (q | own))
 

@@ -70,6 +70,26 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
     ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
     ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
+    # core: notifications are their user's own
+    ("GET", "/api/v1/notifications/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/notifications/{id}/read/"):             (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403,  401),
+    # approvals/: the inbox lists only what the user may decide now (SCOPED: 200, maybe
+    # empty); a request is decided by the officers of the level it waits for, never by its
+    # submitter (federation staff of A submitted A's); withdrawn by its submitter only.
+    ("GET", "/api/v1/approvals/"):                            (SCOPED, SCOPED, ALLOW,  SCOPED, SCOPED, SCOPED, 401),
+    ("GET", "/api/v1/approvals/{id}/"):                       (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("POST", "/api/v1/approvals/{id}/approve/"):              (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/reject/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/return/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/withdraw/"):             (403,   403,    403,    SCOPED, 404,    403,   401),
+    ("GET", "/api/v1/approval-policies/"):                    (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/approval-policies/"):                   (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/approval-policies/{id}/"):               (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("PATCH", "/api/v1/approval-policies/{id}/"):             (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/approval-delegations/"):                 (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/approval-delegations/"):                (403,   SCOPED, SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/approval-delegations/{id}/"):            (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/approval-delegations/{id}/revoke/"):    (ALLOW, 403,    SCOPED, 404,    404,    403,   401),
 }
 # fmt: on
 
@@ -164,6 +184,38 @@ def _diff(w, role):
 
 END = {"on": "2026-12-31", "reason": "测试"}
 
+
+def _own_notification(w, role):
+    other = "auditor" if role == "administrator" else "administrator"
+    own = w.objects.get(f"notification_{role}", w[f"notification_{other}"])
+    return Req(path={"id": own.pk}), Req(path={"id": w[f"notification_{other}"].pk})
+
+
+def _decide(reason):
+    return lambda w, role: (
+        Req(path={"id": w["approval_a"].pk}, body={"reason": reason}),
+        Req(path={"id": w["approval_b"].pk}, body={"reason": reason}),
+    )
+
+
+def _delegation_body(w, role):
+    """Each officer delegates at its own region to its peer there; out: township B."""
+    import datetime
+
+    today = str(datetime.date.today())
+    if role == "finance_county":
+        region, to = w["county"], w["user_finance_county2"]
+    else:
+        region, to = w["town_a"], w["user_finance_town2"]
+    body = {"to_user": to.pk, "region": region.pk, "starts_on": today, "ends_on": today}
+    out = {**body, "region": w["town_b"].pk, "to_user": w["user_finance_town_b2"].pk}
+    return Req(body=body), Req(body=out)
+
+
+def _policy_body(w, role):
+    tiers = [{"above_amount": "0.00", "level": "county", "count": 1}]
+    return Req(body={"kind": "test_step", "region": w["county"].pk, "tiers": tiers}), None
+
 # How each row is called: (the in-scope request, the out-of-scope request or None).
 # Rows not listed are called once, with no parameters.
 REQUESTS = {
@@ -235,6 +287,25 @@ REQUESTS = {
     ("GET", "/api/v1/audit/history/diff/"): _diff,
     ("GET", "/api/v1/jobs/{id}/"): _own_job,
     ("GET", "/api/v1/jobs/{id}/download/"): _own_job,
+    ("POST", "/api/v1/notifications/{id}/read/"): _own_notification,
+    ("GET", "/api/v1/approvals/"): lambda w, role: (Req(), None),
+    ("GET", "/api/v1/approvals/{id}/"): _a_b("approval"),
+    ("POST", "/api/v1/approvals/{id}/approve/"): _decide("同意"),
+    ("POST", "/api/v1/approvals/{id}/reject/"): _decide("不同意"),
+    ("POST", "/api/v1/approvals/{id}/return/"): _decide("请补充"),
+    ("POST", "/api/v1/approvals/{id}/withdraw/"): _decide("撤回"),
+    ("POST", "/api/v1/approval-policies/"): _policy_body,
+    ("GET", "/api/v1/approval-policies/{id}/"): lambda w, role: (
+        Req(path={"id": w["approval_policy"].pk}),
+        None,
+    ),
+    ("PATCH", "/api/v1/approval-policies/{id}/"): lambda w, role: (
+        Req(path={"id": w["approval_policy"].pk}, body={"overdue_after_hours": 24}),
+        None,
+    ),
+    ("POST", "/api/v1/approval-delegations/"): _delegation_body,
+    ("GET", "/api/v1/approval-delegations/{id}/"): _a_b("delegation"),
+    ("POST", "/api/v1/approval-delegations/{id}/revoke/"): _a_b("delegation"),
 }
 
 

@@ -68,7 +68,64 @@ def seed_jobs(world) -> None:
         world.objects[f"job_{role}"] = job
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs]
+def seed_approvals(world) -> None:
+    """The test step kind, a city policy (one township officer), a request waiting in each
+    township (submitted by that township's federation staff), a future delegation in each
+    township, and one notification per user."""
+    from access.models import Role
+    from approvals import services
+    from core.notifications import notify
+    from tests.approvals.steps import KIND, OWNER_TYPE, ensure_registered
+    from tests.factories import make_user
+
+    ensure_registered()
+    o, u = world.objects, world.users
+    extra = {
+        "finance_town2": make_user("api_fin_town2", Role.FINANCE_OFFICER, region=o["town_a"]),
+        "finance_county2": make_user("api_fin_county2", Role.FINANCE_OFFICER, region=o["county"]),
+        "finance_town_b": make_user("api_fin_town_b", Role.FINANCE_OFFICER, region=o["town_b"]),
+        "finance_town_b2": make_user("api_fin_town_b2", Role.FINANCE_OFFICER, region=o["town_b"]),
+        "federation_staff_b": make_user(
+            "api_fed_staff_b", Role.FEDERATION_STAFF, federation=o["federation_b"]
+        ),
+    }
+    o.update({f"user_{k}": v for k, v in extra.items()})
+    o["approval_policy"] = services.policy_create(
+        actor=u["administrator"],
+        kind=KIND,
+        region=o["city"],
+        tiers=[{"above_amount": "0", "level": "township", "count": 1}],
+    )
+    for side, submitter in (("a", u["federation_staff"]), ("b", extra["federation_staff_b"])):
+        o[f"approval_{side}"] = services.request_submit(
+            actor=submitter,
+            kind=KIND,
+            owner_type=OWNER_TYPE,
+            owner_id=1 if side == "a" else 2,
+            amount="1000.00",
+            federation=o[f"federation_{side}"],
+            reason="请审批",
+        )
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    for side, by, to in (
+        ("a", u["finance_town"], extra["finance_town2"]),
+        ("b", extra["finance_town_b"], extra["finance_town_b2"]),
+    ):
+        o[f"delegation_{side}"] = services.delegation_grant(
+            actor=by,
+            to_user=to,
+            region=o[f"town_{side}"],
+            starts_on=tomorrow,
+            ends_on=tomorrow + datetime.timedelta(days=5),
+            reason="休假",
+        )
+    for role, user in u.items():
+        o[f"notification_{role}"], _ = notify(
+            user=user, key="api-test", kind="test", message="测试通知"
+        )
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals]
 
 
 def seed_other_apps(world) -> None:
