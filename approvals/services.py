@@ -468,7 +468,7 @@ def request_withdraw(*, actor, request_id: int, reason: str = "") -> ApprovalReq
 # --------------------------------------------------------------------------- policies
 
 
-def _clean_tiers(tiers) -> list[dict]:
+def clean_tiers(tiers) -> list[dict]:
     """Validate tier rows: [{"above_amount", "level", "count"}, ...]."""
     if not isinstance(tiers, list | tuple) or not tiers:
         raise InvalidInput(
@@ -564,7 +564,7 @@ def policy_create(
             _("A policy applies to a city, a county or a township."),
             fields={"region": [_("A city, a county or a township.")]},
         )
-    tiers = _clean_tiers(tiers)
+    tiers = clean_tiers(tiers)
     hours = _overdue_hours(overdue_after_hours)
     reason = _reason(reason, required=False) or _("policy created")
     with _acting(actor), transaction.atomic():
@@ -587,7 +587,7 @@ def policy_update(
     the rule they were submitted under."""
     require_role(actor, Role.ADMINISTRATOR)
     if tiers is not None:
-        tiers = _clean_tiers(tiers)
+        tiers = clean_tiers(tiers)
     hours = _overdue_hours(overdue_after_hours) if overdue_after_hours is not None else None
     if is_active is not None and not isinstance(is_active, bool):
         raise InvalidInput(fields={"is_active": [_("true or false.")]})
