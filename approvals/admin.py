@@ -161,8 +161,11 @@ class ApprovalPolicyAdmin(AuditedAdmin):
 
     def save_formset(self, request, form, formset, change):
         """The tiers are written by the services (save_related)."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
         tiers = getattr(formsets[0], "tiers", None) if formsets else None
         reason = form.cleaned_data.get(REASON_FIELD) or ""
         data = form.cleaned_data
@@ -307,9 +310,7 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
             Verdict.RETURN: services.request_return,
         }[form.cleaned_data["verdict"]]
         try:
-            result = service(
-                actor=request.user, request_id=pk, reason=form.cleaned_data["reason"]
-            )
+            result = service(actor=request.user, request_id=pk, reason=form.cleaned_data["reason"])
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc.detail}")
             return back

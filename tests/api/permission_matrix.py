@@ -216,6 +216,7 @@ def _policy_body(w, role):
     tiers = [{"above_amount": "0.00", "level": "county", "count": 1}]
     return Req(body={"kind": "test_step", "region": w["county"].pk, "tiers": tiers}), None
 
+
 # How each row is called: (the in-scope request, the out-of-scope request or None).
 # Rows not listed are called once, with no parameters.
 REQUESTS = {

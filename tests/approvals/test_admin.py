@@ -34,8 +34,11 @@ def policy_form(aw, tiers, **extra):
         **extra,
     }
     for i, (above, level, count) in enumerate(tiers):
-        data |= {f"tiers-{i}-above_amount": above, f"tiers-{i}-level": level,
-                 f"tiers-{i}-count": str(count)}
+        data |= {
+            f"tiers-{i}-above_amount": above,
+            f"tiers-{i}-level": level,
+            f"tiers-{i}-count": str(count),
+        }
     return data
 
 

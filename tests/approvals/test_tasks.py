@@ -41,7 +41,7 @@ def test_overdue_requests_are_flagged_and_their_approvers_reminded_once_a_day(aw
     # Again the same day: nothing new. The next day: one more each.
     assert services.remind_overdue(now=later + HOUR) == {"flagged": 0, "notified": 0}
     assert services.remind_overdue(now=later + 24 * HOUR)["notified"] == 6
-    assert notes.count() == 12
+    assert Notification.objects.filter(kind="approval_overdue").count() == 12
 
 
 def test_makers_and_delegators_are_not_reminded(aw):
