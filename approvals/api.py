@@ -16,6 +16,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -25,6 +27,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from core.api.filters import IntegerFilter
+from core.api.pagination import PageNumberPagination
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
 from federations.models import Region
 
@@ -219,12 +222,54 @@ class InboxFilter(django_filters.FilterSet):
         return queryset.filter(scope_region__path__startswith=path)
 
 
+INBOX_COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most INBOX_COUNT_CAP + 1 rows (`SELECT count(*) FROM (... LIMIT n)`): an
+    exact count of 100,000 waiting requests costs more than the page itself."""
+
+    @cached_property
+    def true_count_exceeds_cap(self) -> bool:
+        return self._limited_count > INBOX_COUNT_CAP
+
+    @cached_property
+    def _limited_count(self) -> int:
+        return self.object_list.order_by()[: INBOX_COUNT_CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._limited_count, INBOX_COUNT_CAP)
+
+
+class InboxPagination(PageNumberPagination):
+    """Page numbers; `count` is exact up to 1,000 (`count_exact` says whether it is);
+    beyond that, filters narrow the inbox."""
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_exact"] = not self.page.paginator.true_count_exceeds_cap
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": "false: more than `count` requests wait (the count stops at 1,000)",
+        }
+        schema["required"] = [*schema.get("required", []), "count_exact"]
+        return schema
+
+
 class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The list is the inbox: pending requests the current user may decide now, oldest
     first (`ordering`: submitted_at, -submitted_at, amount, -amount). The detail shows any
     request in the user's scope with its requirements and decisions."""
 
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    pagination_class = InboxPagination
     ordering_fields = ["submitted_at", "amount"]
     ordering = ["submitted_at", "id"]
 
