@@ -240,22 +240,6 @@ class ApprovalRequest(ScopeFields, AuditedModel):
             ),
         ]
         indexes = [
-            # The inbox: pending requests by age or by amount (and by kind).
-            models.Index(
-                fields=["submitted_at", "id"],
-                name="apprequest_pending_age",
-                condition=Q(state=RequestState.PENDING),
-            ),
-            models.Index(
-                fields=["amount", "id"],
-                name="apprequest_pending_amount",
-                condition=Q(state=RequestState.PENDING),
-            ),
-            models.Index(
-                fields=["kind", "submitted_at"],
-                name="apprequest_pending_kind",
-                condition=Q(state=RequestState.PENDING),
-            ),
             # The overdue sweep.
             models.Index(
                 fields=["due_at"], name="apprequest_pending_due", condition=Q(state="pending")
@@ -276,7 +260,10 @@ class ApprovalRequest(ScopeFields, AuditedModel):
 
 class ApprovalRequirement(AuditedModel):
     """What a pending request still needs at one level: `needed` distinct officers holding
-    `region` (at `level`); `given` have approved. Open while it waits for someone."""
+    `region` (at `level`); `given` have approved. Open while it waits for someone.
+
+    The inbox reads these rows alone: they carry copies of the request's fields it filters
+    and orders by (set at submission; the request's never change, a trigger holds that)."""
 
     audit_region_lookup = "request__scope_region"
 
@@ -293,6 +280,29 @@ class ApprovalRequirement(AuditedModel):
     needed = models.PositiveSmallIntegerField(_("approvals needed"))
     given = models.PositiveSmallIntegerField(_("approvals given"), default=0)
     is_open = models.BooleanField(_("waiting"), default=True)
+    # Copies of the request's fields, for the inbox (never change).
+    kind = models.CharField(_("step kind"), max_length=64, editable=False)
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=18, decimal_places=2, editable=False
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), editable=False)
+    due_at = models.DateTimeField(_("overdue from"), editable=False)
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitter"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("object created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+    )
+    scope_path = models.CharField(_("path"), max_length=255, editable=False)
 
     class Meta:
         verbose_name = _("approval requirement")
@@ -312,12 +322,34 @@ class ApprovalRequirement(AuditedModel):
                 name="approvalrequirement_open_only_while_short",
             ),
         ]
+        # The inbox: open requirements of the regions a user holds, by age, amount, kind or
+        # due time; and a request's own rows.
         indexes = [
-            # The inbox: open requirements of the regions a user's officers hold.
             models.Index(
-                fields=["region", "request"],
-                name="appreq_open_region",
+                fields=["region", "submitted_at", "id"],
+                name="appreq_open_age",
                 condition=Q(is_open=True),
+            ),
+            models.Index(
+                fields=["region", "amount", "id"],
+                name="appreq_open_amount",
+                condition=Q(is_open=True),
+            ),
+            models.Index(
+                fields=["region", "kind", "submitted_at"],
+                name="appreq_open_kind",
+                condition=Q(is_open=True),
+            ),
+            models.Index(
+                fields=["region", "due_at"],
+                name="appreq_open_due",
+                condition=Q(is_open=True),
+            ),
+            models.Index(
+                fields=["region", "scope_path"],
+                name="appreq_open_path",
+                condition=Q(is_open=True),
+                opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
         ]
 

@@ -78,11 +78,11 @@ def requests_visible_to(user) -> QuerySet:
     return ApprovalRequest.objects.filter(own if q is None else (q | own))
 
 
-def still_needed_subquery():
+def still_needed_subquery(request_ref: str = "pk"):
     """Approvals a request still needs (open requirements' needed − given)."""
     return Coalesce(
         Subquery(
-            ApprovalRequirement.objects.filter(request=OuterRef("pk"), is_open=True)
+            ApprovalRequirement.objects.filter(request=OuterRef(request_ref), is_open=True)
             .order_by()
             .values("request")
             .annotate(n=Sum(F("needed") - F("given")))
@@ -93,25 +93,40 @@ def still_needed_subquery():
 
 
 def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
-    """Pending requests `user` may decide now: an open requirement at a region they hold
-    as a finance officer (not delegated away), not submitted or created by them, not yet
-    decided by them. Annotated with `still_needed`."""
+    """What `user` may decide now, as open requirement rows (one per request): at a region
+    they hold as a finance officer (not delegated away), of a request they neither
+    submitted nor created nor decided yet. Each row's `request` is loaded, annotated with
+    `still_needed`; filter and order on the row's copies (kind, amount, submitted_at,
+    due_at, scope_path)."""
     regions = decider_region_ids(user, on=on)
     if not regions:
-        return ApprovalRequest.objects.none()
-    waiting = ApprovalRequirement.objects.filter(
-        request=OuterRef("pk"), is_open=True, region_id__in=regions
-    )
-    decided = ApprovalDecision.objects.filter(request=OuterRef("pk"), user=user)
-    return (
-        ApprovalRequest.objects.filter(state=RequestState.PENDING)
-        .filter(Exists(waiting))
-        .filter(~Exists(decided))
+        return ApprovalRequirement.objects.none()
+    decided = ApprovalDecision.objects.filter(request=OuterRef("request"), user=user)
+    rows = (
+        ApprovalRequirement.objects.filter(is_open=True, region_id__in=regions)
         .exclude(submitter=user)
         .exclude(created_by=user)
-        .annotate(still_needed=still_needed_subquery())
-        .select_related("submitter")
+        .filter(~Exists(decided))
     )
+    if len(regions) > 1:
+        # One row per request, whichever of the user's regions it waits at.
+        twin = ApprovalRequirement.objects.filter(
+            request=OuterRef("request"), is_open=True, region_id__in=regions, pk__lt=OuterRef("pk")
+        )
+        rows = rows.filter(~Exists(twin))
+    return rows.select_related(
+        "request__submitter", "request__scope_region"
+    ).annotate(request_still_needed=still_needed_subquery("request"))
+
+
+def inbox_requests(rows) -> list[ApprovalRequest]:
+    """The requests of a page of inbox rows, in order, each with its `still_needed`."""
+    out = []
+    for row in rows:
+        request = row.request
+        request.still_needed = row.request_still_needed
+        out.append(request)
+    return out
 
 
 def summaries_for(requests) -> dict[int, str]:

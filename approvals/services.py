@@ -280,7 +280,17 @@ def request_submit(
             raise
         for level, count in needed.items():
             requirement = ApprovalRequirement(
-                request=request, level=level, region=by_level[level], needed=count
+                request=request,
+                level=level,
+                region=by_level[level],
+                needed=count,
+                kind=request.kind,
+                amount=request.amount,
+                submitted_at=request.submitted_at,
+                due_at=request.due_at,
+                submitter=request.submitter,
+                created_by=request.created_by,
+                scope_path=scope_region.path,
             )
             set_reason(requirement, _("submitted for approval")).save()
     return request

@@ -114,11 +114,16 @@ FROM generate_series(1, %(requests)s) g
 JOIN bench_towns t ON t.n = g %% (SELECT count(*) FROM bench_towns)
 CROSS JOIN LATERAL (SELECT now() - (g::float8 / %(requests)s) * interval '60 days' AS ts) x;
 
-INSERT INTO approvals_approvalrequirement (request_id, level, region_id, needed, given, is_open)
-SELECT id, 'township', scope_region_id, 1, 0, true FROM approvals_approvalrequest;
-INSERT INTO approvals_approvalrequirement (request_id, level, region_id, needed, given, is_open)
-SELECT r.id, 'city', c.id, 1, CASE WHEN r.id %% 100 = 0 THEN 1 ELSE 0 END, r.id %% 100 <> 0
-FROM approvals_approvalrequest r, federations_region c WHERE c.level = 'city';
+INSERT INTO approvals_approvalrequirement (request_id, level, region_id, needed, given, is_open,
+    kind, amount, submitted_at, due_at, submitter_id, created_by_id, scope_path)
+SELECT r.id, l.level, CASE WHEN l.level = 'city' THEN c.id ELSE r.scope_region_id END, 1,
+       CASE WHEN l.level = 'city' AND r.id %% 100 = 0 THEN 1 ELSE 0 END,
+       NOT (l.level = 'city' AND r.id %% 100 = 0),
+       r.kind, r.amount, r.submitted_at, r.due_at, r.submitter_id, r.created_by_id, t.path
+FROM approvals_approvalrequest r JOIN federations_region t ON t.id = r.scope_region_id
+CROSS JOIN (VALUES ('township'), ('city')) l(level)
+CROSS JOIN federations_region c WHERE c.level = 'city'
+ORDER BY r.id, l.level DESC;
 
 INSERT INTO approvals_approvaldecision (request_id, user_id, user_name, role, level,
     region_id, requirement_id, delegation_id, verdict, reason, decided_at)

@@ -1,5 +1,6 @@
 """The database keeps a request decided once: a decided request never changes again, and
-what was submitted (kind, object, amount, submitter, rule, time) never changes at all."""
+what was submitted (kind, object, amount, submitter, creator, scope, rule, times) never
+changes at all (the inbox's requirement rows keep copies of it)."""
 
 from django.db import migrations
 
@@ -16,10 +17,10 @@ BEGIN
             USING ERRCODE = 'restrict_violation';
     END IF;
     IF (NEW.kind, NEW.owner_type, NEW.owner_id, NEW.amount, NEW.submitter_id, NEW.rule::text,
-        NEW.submitted_at, NEW.policy_id)
+        NEW.submitted_at, NEW.due_at, NEW.policy_id, NEW.created_by_id, NEW.scope_region_id)
        IS DISTINCT FROM
        (OLD.kind, OLD.owner_type, OLD.owner_id, OLD.amount, OLD.submitter_id, OLD.rule::text,
-        OLD.submitted_at, OLD.policy_id) THEN
+        OLD.submitted_at, OLD.due_at, OLD.policy_id, OLD.created_by_id, OLD.scope_region_id) THEN
         RAISE EXCEPTION 'approvals: what request % was submitted with never changes', OLD.id
             USING ERRCODE = 'restrict_violation';
     END IF;

@@ -55,6 +55,23 @@ def test_inbox_rows_carry_summary_amount_submitter_age_and_still_needed(aw, clie
     assert row["kind_label"] == "测试步骤" and row["scope_region_name"] == "文汇街道"
 
 
+def test_inbox_rows_are_what_the_serializer_gives(aw, client_for):
+    from django.utils import timezone
+
+    from approvals.api import ApprovalRequestSerializer
+    from approvals.selectors import inbox_for, inbox_requests, summaries_for
+
+    aw.submit("1234.50", owner_id=1, reason="甲")
+    aw.submit("7.00", owner_id=2, organization=aw.regions["org_a"])
+    rows = client_for(aw["town_a"]).get("/api/v1/approvals/").json()["results"]
+    requests = inbox_requests(inbox_for(aw["town_a"]).order_by("submitted_at", "id"))
+    context = {"summaries": summaries_for(requests), "now": timezone.now()}
+    expected = ApprovalRequestSerializer(requests, many=True, context=context).data
+    for row, want in zip(rows, expected, strict=True):
+        assert abs(row.pop("age_seconds") - want.pop("age_seconds")) <= 2
+        assert row == dict(want)
+
+
 def test_inbox_filters_and_ordering(aw, client_for):
     a = aw.submit("300.00", owner_id=1)
     b = aw.submit("100.00", owner_id=2)

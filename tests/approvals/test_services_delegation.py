@@ -35,7 +35,7 @@ def test_the_delegator_steps_aside_and_the_delegate_acts_for_them(aw):
     with pytest.raises(NotPermitted) as exc:
         services.request_approve(actor=aw["town_a"], request_id=req.pk)
     assert exc.value.code == "delegated" and written() == before
-    assert [r.pk for r in inbox_for(aw["town_a2"])] == [req.pk]
+    assert [r.request_id for r in inbox_for(aw["town_a2"])] == [req.pk]
     services.request_approve(actor=aw["town_a2"], request_id=req.pk, reason="代为审批")
     decision = ApprovalDecision.objects.get(request=req)
     assert decision.delegation == d and decision.user == aw["town_a2"]
@@ -45,7 +45,7 @@ def test_revoked_or_future_delegations_change_nothing(aw):
     req = aw.submit()
     later = grant(aw, start=3, end=5)
     assert not later.in_force(TODAY())
-    assert [r.pk for r in inbox_for(aw["town_a"])] == [req.pk]
+    assert [r.request_id for r in inbox_for(aw["town_a"])] == [req.pk]
     services.delegation_revoke(actor=aw["town_a"], delegation_id=later.pk, reason="提前回来")
     now = grant(aw)
     services.delegation_revoke(actor=aw["admin"], delegation_id=now.pk)
