@@ -25,7 +25,6 @@ from .models import (
     ApprovalRequirement,
     Delegation,
     Level,
-    RequestState,
 )
 from .registry import get_step
 
@@ -114,9 +113,9 @@ def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
             request=OuterRef("request"), is_open=True, region_id__in=regions, pk__lt=OuterRef("pk")
         )
         rows = rows.filter(~Exists(twin))
-    return rows.select_related(
-        "request__submitter", "request__scope_region"
-    ).annotate(request_still_needed=still_needed_subquery("request"))
+    return rows.select_related("request__submitter", "request__scope_region").annotate(
+        request_still_needed=still_needed_subquery("request")
+    )
 
 
 def inbox_requests(rows) -> list[ApprovalRequest]:

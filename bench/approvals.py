@@ -18,6 +18,8 @@ Figures:
 - inbox_by_amount_ms: the same, `?ordering=-amount`.
 - inbox_township_ms: the first page of a township officer (~500 waiting).
 - inbox_filtered_ms: the city officer's page filtered to one county (`?region=`).
+- baseline_me_ms: GET /api/v1/me/ the same way (what any request costs on this machine),
+  and load_average: the machine's 1-minute load when measured (it is shared).
 
 The last line printed is one JSON object.
 """
@@ -214,6 +216,9 @@ def main():
     figures["inbox_township_ms"] = median_ms(
         lambda: get(f"officer.{township.code}", "/api/v1/approvals/")
     )
+    # What any request costs here (middleware, authentication, one role query): the floor.
+    figures["baseline_me_ms"] = median_ms(lambda: get(city_officer, "/api/v1/me/"))
+    figures["load_average"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 
 
