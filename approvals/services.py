@@ -30,6 +30,7 @@ from access.selectors import sees_everything
 from core.audited import set_reason
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.money import CENT, MAX_AMOUNT, yuan
 from core.notifications import notify
 from federations.models import Federation, Organization, Region
 
@@ -56,8 +57,6 @@ from .selectors import (
     required_levels,
 )
 
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999999999.99")
 POLICY_LEVELS = (Level.CITY, Level.COUNTY, Level.TOWNSHIP)
 MAX_DELEGATION_DAYS = 366
 
@@ -96,7 +95,11 @@ def _money(amount, field: str = "amount", *, allow_zero: bool = False) -> Decima
             fields={field: [_("The amount must be greater than zero.")]},
         )
     if value > MAX_AMOUNT:
-        raise InvalidInput(_("The amount is too large."), fields=fields)
+        limit = {"limit": yuan(MAX_AMOUNT)}
+        raise InvalidInput(
+            _("The amount is too large: at most %(limit)s.") % limit,
+            fields={field: [_("At most %(limit)s.") % limit]},
+        )
     if value != value.quantize(CENT):
         raise InvalidInput(
             _("The amount has more than two decimals."),
