@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,7 +99,7 @@ def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
     due_at, scope_path)."""
     regions = decider_region_ids(user, on=on)
     if not regions:
-        return ApprovalRequirement.objects.none()
+        return ApprovalRequirement.objects.none().annotate(request_still_needed=Value(0))
     decided = ApprovalDecision.objects.filter(request=OuterRef("request"), user=user)
     rows = (
         ApprovalRequirement.objects.filter(is_open=True, region_id__in=regions)
@@ -128,17 +128,49 @@ def inbox_requests(rows) -> list[ApprovalRequest]:
     return out
 
 
+INBOX_VALUES = {
+    "r_id": F("request_id"),
+    "r_kind": F("request__kind"),
+    "r_owner_type": F("request__owner_type"),
+    "r_owner_id": F("request__owner_id"),
+    "r_amount": F("request__amount"),
+    "r_region": F("request__region_id"),
+    "r_federation": F("request__federation_id"),
+    "r_organization": F("request__organization_id"),
+    "r_scope_region": F("request__scope_region_id"),
+    "r_scope_region_name": F("request__scope_region__name"),
+    "r_submitter": F("request__submitter_id"),
+    "r_submitter_username": F("request__submitter__username"),
+    "r_submitter_first": F("request__submitter__first_name"),
+    "r_submitter_last": F("request__submitter__last_name"),
+    "r_reason": F("request__reason"),
+    "r_state": F("request__state"),
+    "r_submitted_at": F("request__submitted_at"),
+    "r_due_at": F("request__due_at"),
+}
+
+
+def inbox_values(rows: QuerySet) -> QuerySet:
+    """The inbox rows as plain values (no model instances: the API's hot path)."""
+    return rows.values(**INBOX_VALUES, r_still_needed=F("request_still_needed"))
+
+
 def summaries_for(requests) -> dict[int, str]:
-    """{request id: the owning app's one-line summary}; one describe() call per kind."""
+    """{request id: the owning app's one-line summary}; one describe() call per kind.
+    `requests`: ApprovalRequest objects, or (id, kind, owner_type, owner_id) tuples."""
+    rows = [
+        (r.pk, r.kind, r.owner_type, r.owner_id) if isinstance(r, ApprovalRequest) else tuple(r)
+        for r in requests
+    ]
     by_kind: dict[str, list] = {}
-    for r in requests:
-        by_kind.setdefault(r.kind, []).append(r)
+    for row in rows:
+        by_kind.setdefault(row[1], []).append(row)
     out = {}
-    for kind, rows in by_kind.items():
+    for kind, group in by_kind.items():
         step = get_step(kind)
-        texts = step.summaries(sorted({r.owner_id for r in rows})) if step else {}
-        for r in rows:
-            out[r.pk] = texts.get(r.owner_id) or f"{r.owner_type} #{r.owner_id}"
+        texts = step.summaries(sorted({r[3] for r in group})) if step else {}
+        for pk, _kind, owner_type, owner_id in group:
+            out[pk] = texts.get(owner_id) or f"{owner_type} #{owner_id}"
     return out
 
 
