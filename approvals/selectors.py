@@ -94,9 +94,9 @@ def still_needed_subquery(request_ref: str = "pk"):
 def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
     """What `user` may decide now, as open requirement rows (one per request): at a region
     they hold as a finance officer (not delegated away), of a request they neither
-    submitted nor created nor decided yet. Each row's `request` is loaded, annotated with
-    `still_needed`; filter and order on the row's copies (kind, amount, submitted_at,
-    due_at, scope_path)."""
+    submitted nor created nor decided yet. Each row's `request` is loaded, and the row is
+    annotated with `request_still_needed`; filter and order on the row's copies (kind,
+    amount, submitted_at, due_at, scope_path)."""
     regions = decider_region_ids(user, on=on)
     if not regions:
         return ApprovalRequirement.objects.none().annotate(request_still_needed=Value(0))

@@ -5,6 +5,7 @@ import pytest
 
 from approvals import services
 from approvals.models import ApprovalDecision, RequestState
+from approvals.selectors import inbox_for
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from tests.approvals import steps
 from tests.approvals.conftest import written
@@ -64,6 +65,8 @@ def test_one_person_counts_once_whatever_roles_they_hold(aw):
 
     RoleAssignment(user=aw["county"], role="finance_officer", region=aw.regions["town_a"]).save()
     req = aw.submit("60000.00")  # needs township 1 + county 1
+    # In their inbox once, though it waits at both their regions.
+    assert [r.request_id for r in inbox_for(aw["county"])] == [req.pk]
     approve(aw, "county", req)
     req.refresh_from_db()
     assert req.state == RequestState.PENDING
