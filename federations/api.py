@@ -31,14 +31,29 @@ from .selectors import (
     staff_visible_to,
 )
 from .services import (
-    federation_save,
+    federation_register,
+    federation_update,
     membership_add,
     membership_end,
     organization_change_state,
-    organization_save,
+    organization_register,
+    organization_update,
     staff_add,
     staff_end,
 )
+
+
+def _service_values(validated: dict) -> dict:
+    """Validated input → the service's keyword arguments: an object a field names is passed
+    by id (`community` → `community_id`), a missing reason as ""."""
+    values = {}
+    for field, value in validated.items():
+        if hasattr(value, "_meta") and hasattr(value, "pk"):
+            values[f"{field}_id"] = value.pk
+        else:
+            values[field] = value
+    values.setdefault("reason", "")
+    return values
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -298,14 +313,7 @@ class OrganizationViewSet(
         org = self.get_object()
         return Response(OrganizationSerializer(org, context=self._context_for([org])).data)
 
-    def _save(self, org, data):
-        categories = data.pop("categories", None)
-        reason = data.pop("reason", "")
-        for field, value in data.items():
-            setattr(org, field, value)
-        organization_save(
-            actor=self.request.user, organization=org, categories=categories, reason=reason
-        )
+    def _output(self, org):
         org = self.get_queryset().get(pk=org.pk)
         return OrganizationSerializer(org, context=self._context_for([org])).data
 
@@ -313,17 +321,18 @@ class OrganizationViewSet(
     def create(self, request):
         data = OrganizationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(
-            self._save(Organization(), dict(data.validated_data)),
-            status=status.HTTP_201_CREATED,
-        )
+        org = organization_register(actor=request.user, **_service_values(data.validated_data))
+        return Response(self._output(org), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrganizationInputSerializer, responses=OrganizationSerializer)
     def partial_update(self, request, pk=None):
         org = self.get_object()
         data = OrganizationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(self._save(org, dict(data.validated_data)))
+        org = organization_update(
+            actor=request.user, organization_id=org.pk, **_service_values(data.validated_data)
+        )
+        return Response(self._output(org))
 
     @extend_schema(request=OrganizationStateInputSerializer, responses=OrganizationSerializer)
     @action(detail=True, methods=["post"], url_path="state")
@@ -331,9 +340,10 @@ class OrganizationViewSet(
         org = self.get_object()
         data = OrganizationStateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        org = organization_change_state(actor=request.user, organization=org, **data.validated_data)
-        org = self.get_queryset().get(pk=org.pk)
-        return Response(OrganizationSerializer(org, context=self._context_for([org])).data)
+        org = organization_change_state(
+            actor=request.user, organization_id=org.pk, **data.validated_data
+        )
+        return Response(self._output(org))
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="Default: today")],
@@ -499,27 +509,25 @@ class FederationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             ),
         )
 
-    def _save(self, fed, data):
-        reason = data.pop("reason", "")
-        for field, value in data.items():
-            setattr(fed, field, value)
-        federation_save(actor=self.request.user, federation=fed, reason=reason)
+    def _output(self, fed):
         return FederationSerializer(self.get_queryset().get(pk=fed.pk)).data
 
     @extend_schema(request=FederationInputSerializer, responses={201: FederationSerializer})
     def create(self, request):
         data = FederationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(
-            self._save(Federation(), dict(data.validated_data)), status=status.HTTP_201_CREATED
-        )
+        fed = federation_register(actor=request.user, **_service_values(data.validated_data))
+        return Response(self._output(fed), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FederationInputSerializer, responses=FederationSerializer)
     def partial_update(self, request, pk=None):
         fed = self.get_object()
         data = FederationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(self._save(fed, dict(data.validated_data)))
+        fed = federation_update(
+            actor=request.user, federation_id=fed.pk, **_service_values(data.validated_data)
+        )
+        return Response(self._output(fed))
 
 
 class StaffInputSerializer(StrictInputSerializer):
@@ -556,18 +564,11 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         return staff_visible_to(self.request.user)
 
-    def _federation(self, federation):
-        # A federation out of the user's scope is 404, as if it did not exist.
-        return get_object_or_404(federations_visible_to(self.request.user), pk=federation.pk)
-
     @extend_schema(request=StaffInputSerializer, responses={201: StaffSerializer})
     def create(self, request):
         data = StaffInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        reason = values.pop("reason", "")
-        values["federation"] = self._federation(values["federation"])
-        staff = staff_add(actor=request.user, staff=FederationStaff(**values), reason=reason)
+        staff = staff_add(actor=request.user, **_service_values(data.validated_data))
         return Response(StaffSerializer(staff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EndInputSerializer, responses=StaffSerializer)
@@ -578,7 +579,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         staff = staff_end(
             actor=request.user,
-            staff=staff,
+            staff_id=staff.pk,
             ended_on=data.validated_data["on"],
             reason=data.validated_data["reason"],
         )
@@ -682,16 +683,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def create(self, request):
         data = MembershipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        federation = get_object_or_404(
-            federations_visible_to(request.user), pk=data.validated_data["federation"].pk
-        )
-        membership = membership_add(
-            actor=request.user,
-            federation=federation,
-            organization=data.validated_data["organization"],
-            joined_on=data.validated_data["joined_on"],
-            reason=data.validated_data.get("reason", ""),
-        )
+        membership = membership_add(actor=request.user, **_service_values(data.validated_data))
         m = self.get_queryset().get(pk=membership.pk)
         return Response(
             MembershipSerializer(m, context=self._context_for([m])).data,
@@ -706,7 +698,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         membership_end(
             actor=request.user,
-            membership=membership,
+            membership_id=membership.pk,
             left_on=data.validated_data["on"],
             reason=data.validated_data["reason"],
         )

@@ -406,6 +406,8 @@ class Organization(AuditedModel):
                 "status": self.LegalStatus(self.legal_status).label,
                 "prefix": prefix,
             }
+        elif self.credit_code and Federation.objects.filter(credit_code=self.credit_code).exists():
+            errors["credit_code"] = _("A federation already has this credit code.")
         if self.party_form == self.PartyForm.NONE:
             if self.party_established_on or self.party_ended_on:
                 errors["party_established_on"] = _("No party building: leave the dates empty.")
