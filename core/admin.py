@@ -170,7 +170,7 @@ class ServiceAdmin:
         values = {}
         for name in form.fields:
             field = model_fields.get(name)
-            if field is None or name not in form.cleaned_data:
+            if field is None or field.primary_key or name not in form.cleaned_data:
                 continue
             if change and name not in form.changed_data:
                 continue
