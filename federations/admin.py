@@ -278,7 +278,8 @@ class FederationAdmin(ScopedAdmin):
         self.saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
-        pass  # the inlines are read-only: staff and members have their own pages
+        # The inlines are read-only: staff and members have their own pages.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 def _limit_federations(admin_obj, request, field):
