@@ -44,16 +44,25 @@ from .services import (
 
 
 def _service_values(validated: dict) -> dict:
-    """Validated input → the service's keyword arguments: an object a field names is passed
-    by id (`community` → `community_id`), a missing reason as ""."""
-    values = {}
-    for field, value in validated.items():
-        if hasattr(value, "_meta") and hasattr(value, "pk"):
-            values[f"{field}_id"] = value.pk
-        else:
-            values[field] = value
+    """Validated input → the service's keyword arguments: an object named by id in the body
+    (`community`) is `community_id`, resolved by the service within the user's scope; a
+    missing reason is ""."""
+    values = {(f"{k}_id" if k in ID_FIELDS else k): v for k, v in validated.items()}
     values.setdefault("reason", "")
     return values
+
+
+class IdField(serializers.IntegerField):
+    """An object named by its id in a request body. The service resolves it within the
+    user's scope: an id out of scope answers exactly as one that does not exist (400)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+
+# Body fields that name an object by id.
+ID_FIELDS = {"community", "township", "federation", "organization"}
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -206,9 +215,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class OrganizationInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
-    community = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.filter(level=Region.Level.COMMUNITY)
-    )
+    community = IdField(help_text="A community or village (id)")
     credit_code = serializers.CharField(max_length=18, required=False, allow_blank=True)
     legal_status = serializers.ChoiceField(choices=Organization.LegalStatus.choices)
     categories = serializers.ListField(
@@ -465,9 +472,7 @@ class FederationSerializer(serializers.ModelSerializer):
 class FederationInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Federation.Kind.choices, required=False)
-    township = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.filter(level=Region.Level.TOWNSHIP)
-    )
+    township = IdField(help_text="A township or street (id)")
     credit_code = serializers.CharField(max_length=18)
     registered_on = serializers.DateField(required=False, allow_null=True)
     head_name = serializers.CharField(max_length=100)
@@ -531,7 +536,7 @@ class FederationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class StaffInputSerializer(StrictInputSerializer):
-    federation = serializers.PrimaryKeyRelatedField(queryset=Federation.objects.all())
+    federation = IdField(help_text="A federation (id)")
     name = serializers.CharField(max_length=100)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     is_social_worker = serializers.BooleanField(required=False)
@@ -633,8 +638,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MembershipInputSerializer(StrictInputSerializer):
-    federation = serializers.PrimaryKeyRelatedField(queryset=Federation.objects.all())
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    federation = IdField(help_text="A federation (id)")
+    organization = IdField(help_text="An organization (id)")
     joined_on = serializers.DateField()
     reason = ReasonField(required=False, allow_blank=True)
 

@@ -28,12 +28,11 @@ from django.utils.translation import gettext_lazy
 
 from access.models import Role
 from access.permissions import require_role
-from access.selectors import active_assignments, sees_everything
 from core import jobs
 from core.errors import DomainError, InvalidInput
 
 from .models import Category, Federation, Organization, Region
-from .services import organization_register
+from .services import organization_register, registry_paths
 
 MAX_ROWS = 100_000
 # An answer lists at most this many errors (100,000 bad rows made a 30 MB answer).
@@ -237,13 +236,7 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list]]:
 def _allowed_paths(actor) -> list[str] | None:
     """Township paths the actor may import into (None: anywhere)."""
     require_role(actor, Role.FEDERATION_STAFF)
-    if sees_everything(actor):
-        return None
-    return [
-        a.federation.township.path
-        for a in active_assignments(actor)
-        if a.role == Role.FEDERATION_STAFF and a.federation_id
-    ]
+    return registry_paths(actor)
 
 
 def import_organizations(

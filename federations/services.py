@@ -16,6 +16,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ from access.models import Role
 from access.permissions import require_role
 from access.selectors import active_assignments, sees_everything
 from core.audited import set_reason
-from core.errors import Conflict, InvalidInput, NotPermitted
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.services import UNSET, given, locked, validate
 
 from .models import (
@@ -66,13 +67,9 @@ def require_federation_staff(actor, federation: Federation) -> None:
 def require_registry_manager(actor, community) -> None:
     """Administrators, or staff of a federation serving the organization's township."""
     require_role(actor, Role.FEDERATION_STAFF)
-    if sees_everything(actor):
+    paths = registry_paths(actor)
+    if paths is None:
         return
-    paths = [
-        a.federation.township.path
-        for a in active_assignments(actor)
-        if a.role == Role.FEDERATION_STAFF and a.federation_id
-    ]
     if community is None or not any(community.path.startswith(p) for p in paths):
         raise NotPermitted(
             _("The organization is not in a township your federation serves."),
@@ -89,10 +86,35 @@ def _no_such(field: str, message) -> InvalidInput:
     return InvalidInput(message, code="does_not_exist", fields={field: [str(message)]})
 
 
-def _community(community_id, *, lock: bool = False) -> Region:
-    """The community (or village) `community_id`, locked when `lock`: organizations in one
+def registry_paths(actor) -> list[str] | None:
+    """Township paths in which `actor` registers organizations and names them (staff: the
+    townships their federations serve; None: everywhere, for administrators)."""
+    if sees_everything(actor):
+        return None
+    return [
+        a.federation.township.path
+        for a in active_assignments(actor)
+        if a.role == Role.FEDERATION_STAFF and a.federation_id
+    ]
+
+
+def _within(queryset, lookup: str, paths: list[str] | None):
+    if paths is None:
+        return queryset
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{lookup}__startswith": path})
+    return queryset.filter(q)
+
+
+def _community(actor, community_id, *, lock: bool = False) -> Region:
+    """The community (or village) `community_id` that `actor` may name. One it may not
+    name answers exactly as one that does not exist (a 400 naming the field), so an id
+    reveals nothing outside the actor's scope. Locked when `lock`: organizations in one
     community are registered one at a time, so two of the same name cannot both pass."""
-    rows = Region.objects.filter(level=Region.Level.COMMUNITY)
+    rows = _within(
+        Region.objects.filter(level=Region.Level.COMMUNITY), "path", registry_paths(actor)
+    )
     if lock:
         rows = rows.select_for_update()
     community = rows.filter(pk=community_id).first() if _is_id(community_id) else None
@@ -174,7 +196,7 @@ def organization_register(
     require_role(actor, Role.FEDERATION_STAFF)
     categories = clean_categories(categories)
     with transaction.atomic():
-        community = _community(community_id, lock=True)
+        community = _community(actor, community_id, lock=True)
         require_registry_manager(actor, community)
         _require_name_free(community, name)
         organization = Organization(
@@ -272,7 +294,7 @@ def organization_update(
         require_registry_manager(actor, organization.community)
         moved = community_id is not UNSET and community_id != organization.community_id
         if moved:
-            organization.community = _community(community_id, lock=True)
+            organization.community = _community(actor, community_id, lock=True)
             require_registry_manager(actor, organization.community)
         if moved or ("name" in changes and changes["name"] != organization.name):
             _require_name_free(
@@ -427,9 +449,13 @@ def federation_update(
 
 
 def _federation_for(actor, federation_id) -> Federation:
-    """A federation the actor names (to add staff or members to): out of scope it is
-    `NotFound`, as if it did not exist. Locked: its state is read for the rules."""
-    return locked(federations_visible_to(actor), federation_id, related=("township",))
+    """A federation the actor names (to add staff or members to). One out of its scope
+    answers exactly as one that does not exist: a 400 naming the field. Locked: its state
+    is read for the rules."""
+    try:
+        return locked(federations_visible_to(actor), federation_id, related=("township",))
+    except NotFound:
+        raise _no_such("federation", _("No federation with this id.")) from None
 
 
 def staff_add(
@@ -522,20 +548,19 @@ def staff_end(*, actor, staff_id: int, ended_on: datetime.date, reason: str) -> 
 # ---------------------------------------------------------------------------------------
 
 
-def _organization_for(organization_id) -> Organization:
-    """An organization named to join a federation, locked: dissolving it (which ends its
-    memberships) and joining wait for each other."""
-    organization = (
+def _organization_for(actor, organization_id) -> Organization:
+    """An organization the actor names to join a federation: one in a township it manages
+    (administrators: any). One out of its scope answers exactly as one that does not exist.
+    Locked: dissolving it (which ends its memberships) and joining wait for each other."""
+    rows = _within(Organization.objects.all(), "community__path", registry_paths(actor))
+    found = _is_id(organization_id) and rows.filter(pk=organization_id).exists()
+    if not found:
+        raise _no_such("organization", _("No organization with this id."))
+    return (
         Organization.objects.select_for_update(of=("self",))
         .select_related("community")
-        .filter(pk=organization_id)
-        .first()
-        if _is_id(organization_id)
-        else None
+        .get(pk=organization_id)
     )
-    if organization is None:
-        raise _no_such("organization", _("No organization with this id."))
-    return organization
 
 
 def _membership_create(
@@ -573,7 +598,7 @@ def membership_add(
     with transaction.atomic():
         federation = _federation_for(actor, federation_id)
         require_federation_staff(actor, federation)
-        organization = _organization_for(organization_id)
+        organization = _organization_for(actor, organization_id)
         return _membership_create(
             federation=federation,
             organization=organization,
@@ -607,7 +632,7 @@ def membership_update(
             membership.federation = _federation_for(actor, federation_id)
             require_federation_staff(actor, membership.federation)
         if organization_id is not UNSET and organization_id != membership.organization_id:
-            membership.organization = _organization_for(organization_id)
+            membership.organization = _organization_for(actor, organization_id)
         for field, value in changes.items():
             setattr(membership, field, value)
         validate(membership)

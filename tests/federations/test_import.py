@@ -360,3 +360,14 @@ def test_a_row_the_service_refuses_rolls_the_whole_import_back(users, regions, m
         import_organizations(actor=users["admin"], data=csv_bytes(*GOOD_ROWS), filename="x.csv")
     assert [(e.line, e.column) for e in exc.value.errors] == [(3, "名称")]
     assert Organization.objects.count() == before
+
+
+def test_an_implausible_date_is_a_bad_row(users, regions):
+    data = csv_bytes(
+        "未来队,370502001001,备案,,舞蹈,甲,,9999-12-31,无,,",
+        "古老队,370502001001,备案,,舞蹈,乙,,1900-01-01,单独党支部,2999-01-01,",
+    )
+    with pytest.raises(ImportRefused) as exc:
+        import_organizations(actor=users["admin"], data=data, filename="x.csv")
+    errors = {(e.line, e.column) for e in exc.value.errors}
+    assert {(2, "成立日期"), (3, "成立日期"), (3, "党建开始日期")} <= errors

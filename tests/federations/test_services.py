@@ -122,17 +122,21 @@ def test_out_of_scope_is_not_found_and_other_roles_are_refused(users, regions):
         lambda: membership_update(
             actor=staff, membership_id=membership_b.pk, joined_on=datetime.date(2024, 2, 1)
         ),
-        lambda: staff_add(
-            actor=staff,
-            federation_id=regions["federation_b"].pk,
-            name="x",
-            started_on=datetime.date(2025, 1, 1),
-        ),
         lambda: organization_update(actor=staff, organization_id=999_999_999, name="x"),
     ]
     for call in calls:
         with pytest.raises(NotFound):
             call()
+    # An object named (not changed) out of scope is a 400 on that field, as a missing one.
+    for federation_id in (regions["federation_b"].pk, 999_999_999):
+        with pytest.raises(InvalidInput) as named:
+            staff_add(
+                actor=staff,
+                federation_id=federation_id,
+                name="x",
+                started_on=datetime.date(2025, 1, 1),
+            )
+        assert named.value.fields == {"federation": ["没有此编号的联合会。"]}
     assert regions["org_b"].name != "x"
     with pytest.raises(NotPermitted):
         organization_update(actor=users["auditor"], organization_id=regions["org_a"].pk, name="x")
