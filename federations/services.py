@@ -143,10 +143,11 @@ def clean_categories(categories: Iterable[str] | None) -> list[str]:
     return values
 
 
-def _set_categories(organization: Organization, categories: list[str], reason: str) -> None:
-    existing = {
-        c.category: c for c in OrganizationCategory.objects.filter(organization=organization)
-    }
+def _set_categories(
+    organization: Organization, categories: list[str], reason: str, *, new: bool = False
+) -> None:
+    rows = [] if new else OrganizationCategory.objects.filter(organization=organization)
+    existing = {c.category: c for c in rows}
     for value, row in existing.items():
         if value not in categories:
             set_reason(row, reason).delete()
@@ -215,9 +216,10 @@ def organization_register(
             brand_year=brand_year,
             state=state,
         )
-        validate(organization)
+        # The community was just read under the lock: no second query for the foreign key.
+        validate(organization, exclude={"community"})
         set_reason(organization, reason or _("registered")).save()
-        _set_categories(organization, categories, reason or _("categories set"))
+        _set_categories(organization, categories, reason or _("categories set"), new=True)
         _join_registering_federation(actor=actor, organization=organization, reason=reason)
     return organization
 

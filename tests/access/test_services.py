@@ -172,3 +172,35 @@ def test_the_role_assignment_admin_saves_through_the_services(users, regions):
         "撤销",
     ]
     assert User.objects.get(pk=users["nobody"].pk).role_assignments.count() == 1
+
+
+def test_validate_reports_what_full_clean_reports(users, regions):
+    """core.services.validate asks every CheckConstraint in one query; it finds exactly the
+    errors Django's full_clean finds, constraint by constraint."""
+    from django.core.exceptions import ValidationError
+
+    from core.services import validate
+    from federations.models import Organization
+
+    cases = [
+        RoleAssignment(user=users["nobody"], role=Role.ADMINISTRATOR, region=regions["city"]),
+        RoleAssignment(user=users["nobody"], role=Role.FEDERATION_STAFF),
+        Organization(
+            name="x",
+            community=regions["comm_a1"],
+            representative_name="甲",
+            founded_on="2020-01-01",
+            is_brand=True,
+            brand_year=1999,
+            party_form="none",
+            party_ended_on="2021-01-01",
+        ),
+        RoleAssignment(user=users["nobody"], role="nonsense"),
+    ]
+    for instance in cases:
+        with pytest.raises(ValidationError) as django_says:
+            instance.full_clean()
+        with pytest.raises(InvalidInput) as we_say:
+            validate(instance)
+        assert we_say.value.fields == django_says.value.message_dict, instance
+    validate(RoleAssignment(user=users["nobody"], role=Role.AUDITOR, region=regions["city"]))
