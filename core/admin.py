@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import display, scoping
 from .audited import set_reason
+from .errors import DomainError
 
 REASON_FIELD = "change_reason"
 
@@ -152,6 +153,72 @@ class AuditedAdmin(PlainLinksMixin, SimpleHistoryAdmin):
             if inline_form.has_changed():
                 set_reason(inline_form.instance, reason)
         super().save_formset(request, form, formset, change)
+
+
+class ServiceAdmin:
+    """Mixin for an admin whose saves call use-case services with explicit values.
+
+    `save_model` passes `service_values(form, change)` (the form's model fields; on a change
+    only those changed; a foreign key as `<name>_id`; the reason) to the service, never the
+    instance the form changed, then `saved(obj, row)` so the admin's messages and redirect
+    name the saved row. A rule the service refuses (a DomainError) shows on the form, with
+    what was typed, instead of a server error.
+    """
+
+    def service_values(self, form, change: bool) -> dict:
+        model_fields = {f.name: f for f in form._meta.model._meta.concrete_fields}
+        values = {}
+        for name in form.fields:
+            field = model_fields.get(name)
+            if field is None or field.primary_key or name not in form.cleaned_data:
+                continue
+            if change and name not in form.changed_data:
+                continue
+            value = form.cleaned_data[name]
+            if field.is_relation:
+                values[field.attname] = value.pk if value is not None else None
+            else:
+                values[name] = value
+        values["reason"] = form.cleaned_data.get(REASON_FIELD) or ""
+        return values
+
+    def saved(self, obj, row) -> None:
+        for field in row._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(row, field.attname))
+        obj._state.adding = False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            if request.method != "POST" or getattr(request, "_service_refused", None):
+                raise
+            # The transaction is rolled back; show the same form again, with the reason.
+            request._service_refused = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refused = getattr(request, "_service_refused", None)
+        if refused is None:
+            return form
+
+        class Refused(form):
+            def _post_clean(self):
+                super()._post_clean()
+                shown = False
+                for field, messages in (refused.fields or {}).items():
+                    target = field if field in self.fields else None
+                    general = field in ("__all__", "non_field_errors")
+                    for message in messages if isinstance(messages, list) else [messages]:
+                        text = str(message) if target or general else f"{field}: {message}"
+                        self.add_error(target, text)
+                        shown = True
+                if not shown:
+                    self.add_error(None, str(refused.detail))
+
+        Refused.__name__ = form.__name__
+        return Refused
 
 
 class ReadOnlyAdmin(PlainLinksMixin, admin.ModelAdmin):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from access.models import Role
 from access.selectors import active_assignments, sees_everything
 from core.admin import ScopedAdmin as CoreScopedAdmin
+from core.admin import ServiceAdmin
 from core.errors import DomainError
 
 from . import admin_views
@@ -26,15 +27,19 @@ from .selectors import (
     staff_visible_to,
 )
 from .services import (
-    federation_save,
-    membership_save,
+    federation_register,
+    federation_update,
+    membership_add,
+    membership_update,
     organization_change_state,
-    organization_save,
-    staff_save,
+    organization_register,
+    organization_update,
+    staff_add,
+    staff_update,
 )
 
 
-class ScopedAdmin(CoreScopedAdmin):
+class ScopedAdmin(ServiceAdmin, CoreScopedAdmin):
     def _township_paths(self, request):
         return [
             a.federation.township.path
@@ -167,19 +172,21 @@ class OrganizationAdmin(ScopedAdmin):
         return field
 
     def save_model(self, request, obj, form, change):
-        organization_save(
-            actor=request.user,
-            organization=obj,
-            categories=form.cleaned_data["categories_field"],
-            reason=self.reason(form),
-        )
+        values = self.service_values(form, change)
+        if not change or "categories_field" in form.changed_data:
+            values["categories"] = form.cleaned_data["categories_field"]
+        if change:
+            saved = organization_update(actor=request.user, organization_id=obj.pk, **values)
+        else:
+            saved = organization_register(actor=request.user, **values)
+        self.saved(obj, saved)
 
     def _change_state(self, request, queryset, state, reason):
         done = 0
         for org in queryset:
             try:
                 organization_change_state(
-                    actor=request.user, organization=org, state=state, reason=str(reason)
+                    actor=request.user, organization_id=org.pk, state=state, reason=str(reason)
                 )
                 done += 1
             except DomainError as exc:
@@ -263,10 +270,16 @@ class FederationAdmin(ScopedAdmin):
     inlines = [StaffInline, MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        federation_save(actor=request.user, federation=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = federation_update(actor=request.user, federation_id=obj.pk, **values)
+        else:
+            saved = federation_register(actor=request.user, **values)
+        self.saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
-        pass  # the inlines are read-only: staff and members have their own pages
+        # The inlines are read-only: staff and members have their own pages.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 def _limit_federations(admin_obj, request, field):
@@ -303,7 +316,12 @@ class FederationStaffAdmin(ScopedAdmin):
         return _limit_federations(self, request, field) if db_field.name == "federation" else field
 
     def save_model(self, request, obj, form, change):
-        staff_save(actor=request.user, staff=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = staff_update(actor=request.user, staff_id=obj.pk, **values)
+        else:
+            saved = staff_add(actor=request.user, **values)
+        self.saved(obj, saved)
 
 
 @admin.register(Membership)
@@ -320,4 +338,9 @@ class MembershipAdmin(ScopedAdmin):
         return _limit_federations(self, request, field) if db_field.name == "federation" else field
 
     def save_model(self, request, obj, form, change):
-        membership_save(actor=request.user, membership=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = membership_update(actor=request.user, membership_id=obj.pk, **values)
+        else:
+            saved = membership_add(actor=request.user, **values)
+        self.saved(obj, saved)

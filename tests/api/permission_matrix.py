@@ -3,7 +3,8 @@
 
     ALLOW   the role may: 2xx, on the in-scope and on the out-of-scope object alike
     SCOPED  the role may on objects in its scope (2xx); out of scope answers 404 (an id in
-            the path), or 403/404 (an object named in the query or the body)
+            the path), 400 naming the field as for an id that does not exist (an object
+            named in the body), or 403/404 (an object named in the query)
     401     not authenticated (anonymous): 401 with a WWW-Authenticate header
     403     refused, whatever the object (an out-of-scope object may answer 404 instead)
     404     the role sees no such object at all

@@ -81,7 +81,15 @@ def test_permission_matrix(world, op, subtests):
             if outcome == ALLOW:
                 want_in, want_out = "2xx", "2xx"
             elif outcome == SCOPED:
-                want_in, want_out = "2xx", ({404} if path_scoped else {403, 404})
+                # Out of scope: an id in the path is 404; an id in a body is the same 400 as
+                # an id that does not exist (issue 17 item 7); in a query, 403 or 404.
+                want_in = "2xx"
+                if path_scoped:
+                    want_out = {404}
+                elif outside is not None and outside.body is not None:
+                    want_out = {400}
+                else:
+                    want_out = {403, 404}
             elif outcome == 401:
                 want_in, want_out = {401}, {401}
             elif outcome == 403:

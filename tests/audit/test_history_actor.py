@@ -80,10 +80,9 @@ def test_a_service_called_from_the_shell_records_who_made_the_change(regions, us
     org = regions["org_a"]
     code = (
         "from access.models import User\n"
-        "from federations.models import Organization\n"
         "from federations.services import organization_change_state\n"
         f"organization_change_state(actor=User.objects.get(pk={users['admin'].pk}),"
-        f" organization=Organization.objects.get(pk={org.pk}), state='suspended',"
+        f" organization_id={org.pk}, state='suspended',"
         " reason='整改')\n"
     )
     call_command("shell", command=code)
