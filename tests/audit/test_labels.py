@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 
 from core.audited import set_reason
 from core.context import acting_as
@@ -85,7 +86,7 @@ def test_csv_export_shows_labels(client_for, users, moved):
 def test_admin_timeline_and_object_history_show_labels(client, users, moved):
     client.force_login(users["admin"])
     page = client.get(
-        "/admin/audit/verificationrun/timeline/",
+        reverse("admin:audit_timeline"),
         {"model": "federations.organization", "object_id": moved.pk},
     ).content.decode()
     assert "府前社区 → 金湖社区" in page and "False" not in page

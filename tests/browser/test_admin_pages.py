@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.urls import reverse
 
 from access.demo import DEMO_PASSWORD
 
@@ -145,7 +146,7 @@ def crawl(chromium, base, username, start: list[str], screenshots) -> tuple[list
 def test_every_reachable_admin_page(chromium, demo_server, screenshots, username):
     start = ["/admin/", "/admin/federations/organization/targets/"]
     if username in ("admin", "auditor"):
-        start.append("/admin/audit/verificationrun/timeline/")
+        start.append(reverse("admin:audit_timeline"))
     visited, failures = crawl(chromium, demo_server, username, start, screenshots)
     assert len(visited) > 5, visited
     assert not failures, "\n".join(f"{url}: {found}" for url, found in failures)

@@ -3,6 +3,7 @@ deletion, no English sections, and error pages in Chinese inside the admin's fra
 
 import pytest
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from config.api import views
 from core.audited import set_reason
@@ -51,7 +52,7 @@ def test_no_english_or_unused_sections(users):
 
 def test_403_is_chinese_inside_the_admin(users):
     client = _staff(users["finance_town"])
-    response = client.get("/admin/audit/verificationrun/timeline/")
+    response = client.get(reverse("admin:audit_timeline"))
     assert response.status_code == 403
     html = response.content.decode()
     assert "Forbidden" not in html

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import history
@@ -74,10 +75,10 @@ def test_one_objects_versions_and_a_user_filter(as_user):
 
 def test_admin_timeline_second_page(demo, client, django_user_model):
     client.force_login(django_user_model.objects.get(username="auditor"))
-    first = client.get("/admin/audit/verificationrun/timeline/")
+    first = client.get(reverse("admin:audit_timeline"))
     assert first.status_code == 200
     assert first.context["next_query"]
-    second = client.get("/admin/audit/verificationrun/timeline/?" + first.context["next_query"])
+    second = client.get(reverse("admin:audit_timeline") + "?" + first.context["next_query"])
     assert second.status_code == 200
     assert len(second.context["entries"]) == 50
     assert second.context["entries"][0]["at"] <= first.context["entries"][-1]["at"]
