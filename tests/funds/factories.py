@@ -57,7 +57,7 @@ class FundsWorld:
     # ----------------------------------------------------------------- builders
 
     def source(self, amount="100000.00", *, region="county", kind="fiscal_special_fund",
-               by="county", approve=True, **fields) -> FundingSource:  # fmt: skip
+               by="county", approve=True, approver="county2", **fields) -> FundingSource:  # fmt: skip
         fields.setdefault("name", f"测试资金{next(_doc)}")
         fields.setdefault("issuer", "东营区财政局")
         fields.setdefault("document_number", f"东区财〔{YEAR}〕{next(_doc)}号")
@@ -67,7 +67,7 @@ class FundsWorld:
         )  # fmt: skip
         if approve:
             services.source_submit(actor=self.u[by], source_id=source.pk, reason="请审批")
-            self.approve(source)
+            self.approve(source, by=approver)
         return source
 
     def budget(self, lines, *, region="town_a", by=None, submit=True, approve=True) -> Budget:
@@ -99,6 +99,7 @@ def make_world(regions) -> FundsWorld:
         "county": make_user("fu_county", Role.FINANCE_OFFICER, region=r["county"]),
         "county2": make_user("fu_county2", Role.FINANCE_OFFICER, region=r["county"]),
         "other_county": make_user("fu_other", Role.FINANCE_OFFICER, region=r["other_county"]),
+        "other_county2": make_user("fu_other2", Role.FINANCE_OFFICER, region=r["other_county"]),
         "town_a": make_user("fu_town_a", Role.FINANCE_OFFICER, region=r["town_a"]),
         "town_b": make_user("fu_town_b", Role.FINANCE_OFFICER, region=r["town_b"]),
         "auditor": make_user("fu_auditor", Role.AUDITOR, region=r["city"]),
