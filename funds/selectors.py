@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from access.models import Role
 from access.selectors import active_assignments, has_role, scope_q, sees_everything
@@ -139,14 +139,6 @@ def line_available(line: BudgetLine, tag_id: int | None = None) -> Decimal:
         account_id=line.account_id, source_account_id=tag_id or line.source.money_tag_id
     ).first()
     return share.available if share else ZERO
-
-
-def drafted_from_source(source: FundingSource, *, exclude_budget_id=None) -> Decimal:
-    """Money that submitted (not yet approved) budgets ask of a source."""
-    lines = BudgetLine.objects.filter(source=source, budget__state=ApprovalState.SUBMITTED)
-    if exclude_budget_id:
-        lines = lines.exclude(budget_id=exclude_budget_id)
-    return lines.aggregate(total=Sum("amount"))["total"] or ZERO
 
 
 def unallocated_of(source: FundingSource) -> list[dict]:

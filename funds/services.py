@@ -58,7 +58,6 @@ from .models import (
 from .selectors import (
     ancestor_paths,
     budgets_visible_to,
-    drafted_from_source,
     in_officer_scope,
     line_available,
     lines_visible_to,
@@ -620,12 +619,13 @@ def _check_line_source(budget: Budget, source: FundingSource, category: str) -> 
 
 def _check_source_money(source: FundingSource, budget: Budget) -> None:
     """The budget's lines on `source` fit in what the source still holds (the ledger's
-    figure, less what other submitted budgets already ask of it)."""
+    figure). Budgets submitted side by side may each fit and together not: the ledger's
+    guard at approval decides which gets the money."""
     asked = sum(
         (ln.amount for ln in BudgetLine.objects.filter(budget=budget, source=source)),
         Decimal("0.00"),
     )
-    free = source_available(source) - drafted_from_source(source, exclude_budget_id=budget.pk)
+    free = source_available(source)
     if asked > free:
         raise Conflict(
             _(

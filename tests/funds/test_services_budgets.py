@@ -47,12 +47,19 @@ def test_line_over_its_source_is_refused_when_added(fw):
     assert written() == before
 
 
-def test_submitted_budgets_count_against_the_source(fw):
+def test_second_approval_over_the_source_is_refused_and_writes_nothing(fw):
     source = fw.source("10000.00")
-    fw.budget([("elderly_care", source, "6000.00")], approve=False)
+    first = fw.budget([("elderly_care", source, "6000.00")], approve=False)
+    second = fw.budget([("elderly_care", source, "6000.00")], region="town_b", approve=False)
+    fw.approve(first)
+    before = written()
     with pytest.raises(Conflict) as exc:
-        fw.budget([("elderly_care", source, "6000.00")], region="town_b", submit=False)
-    assert exc.value.code == "over_source"
+        fw.approve(second)
+    assert exc.value.code == "over_source" and "shortfall" in exc.value.fields
+    assert written() == before
+    second.refresh_from_db()
+    assert second.state == "submitted" and fw.request_for(second).state == "pending"
+    assert source_available(source) == Decimal("4000.00")
 
 
 def test_line_rules(fw):
