@@ -56,8 +56,10 @@ class FundsWorld:
 
     # ----------------------------------------------------------------- builders
 
-    def source(self, amount="100000.00", *, region="county", kind="fiscal_special_fund",
-               by="county", approve=True, approver="county2", **fields) -> FundingSource:  # fmt: skip
+    def source(
+        self, amount="100000.00", *, region="county", kind="fiscal_special_fund", by="county",
+        approve=True, approver="county2", **fields,
+    ) -> FundingSource:  # fmt: skip
         fields.setdefault("name", f"测试资金{next(_doc)}")
         fields.setdefault("issuer", "东营区财政局")
         fields.setdefault("document_number", f"东区财〔{YEAR}〕{next(_doc)}号")
