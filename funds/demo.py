@@ -146,18 +146,19 @@ def load(places: dict, *, password: str) -> list[tuple[str, str, str]]:
                                   f"{town.name}{YEAR}年社区公益事业补助资金", "300000.00",
                                   f"{town.name[:2]}财〔{YEAR}〕{i}号",
                                   issuer=f"{town.name}财政所")  # fmt: skip
-            party = demo.source(YEAR, town, county, "party_service_fund",
-                                f"{town.name}{YEAR}年党组织服务群众专项经费", "200000.00",
-                                f"{town.name[:2]}组〔{YEAR}〕{i}号",
-                                issuer=f"{town.name}党（工）委")  # fmt: skip
             budget = demo.budget(YEAR, town, county, [
                 ("elderly_care", special, "60000.00"),
                 ("culture_sports", welfare, "120000.00"),
                 ("dispute_mediation", welfare, "60000.00"),
-                ("volunteering", party, "100000.00"),
             ])  # fmt: skip
             community = Region.objects.filter(parent=town).order_by("code").first()
-            if community is not None and i <= 2:
+            if community is not None and i == 1:
+                # The first township of each county: its first community's own money.
+                demo.source(YEAR, community, county, "party_service_fund",
+                            f"{community.name}{YEAR}年党组织服务群众专项经费", "50000.00",
+                            f"{town.name[:2]}组〔{YEAR}〕{i}号",
+                            issuer=f"{town.name}党（工）委")  # fmt: skip
+            if community is not None and i == 1 and n == 1:
                 demo.source(YEAR, community, county, "community_party_support",
                             f"{community.name}党组织公益活动经费", "20000.00",
                             f"{community.name[:2]}党〔{YEAR}〕1号",
@@ -173,7 +174,8 @@ def load(places: dict, *, password: str) -> list[tuple[str, str, str]]:
                             f"{town.name}“微心愿”众筹", "30000.00", "", issuer=town.name,
                             allowed_categories=["hardship_relief"],
                             purpose="为困难老人实现微心愿")  # fmt: skip
-            _adjust(demo, budget, county, approve=i % 2 == 1)
+            if i <= 3:
+                _adjust(demo, budget, county, approve=i != 2)
     return demo.logins
 
 

@@ -34,7 +34,8 @@ def test_add_a_source_through_the_service_and_refusals_show_as_messages(fw):
     client = staff_client(fw["town_a"])
     form = {
         "name": "后台录入的资金", "kind": "community_welfare_subsidy", "fiscal_year_number": YEAR,
-        "region": fw.r["town_a"].pk, "issuer": "文汇街道财政所", "document_number": "文财〔2026〕9号",
+        "region": fw.r["town_a"].pk, "issuer": "文汇街道财政所",
+        "document_number": "文财〔2026〕9号",
         "appropriated_amount": "1000.00", "categories_field": ["elderly_care"],
         "change_reason": "录入",
     }  # fmt: skip
