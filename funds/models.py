@@ -86,13 +86,16 @@ class ApprovalState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class FiscalYearState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
 class FiscalYear(AuditedModel):
     """A calendar year of the city's books: open, or closed (no new budget, adjustment or
     allocation)."""
 
-    class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+    State = FiscalYearState
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default="open")
