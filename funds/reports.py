@@ -32,8 +32,10 @@ The figures, per row:
   appropriated − budgeted − carried (sources) and budgeted − reserved − committed −
   carried (lines), which is the accounts' cached available balance, checked by tests.
 
-A fixed number of queries whatever the size: the lines and sources in scope, the years'
-sources by money tag, the region children, and six grouped sums over the ledger.
+A fixed number of queries whatever the size: the lines and sources in scope, the year's
+sources by money tag, the region children, and one statement of grouped sums over the
+ledger (through the ledger's (account, id) indexes: it reads the transfers of the accounts
+in scope, never the whole ledger).
 """
 
 from __future__ import annotations
@@ -43,12 +45,11 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Min, Q, Sum
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from federations.models import Region
-from ledger.models import AccountKind, Transfer, TransferKind, TransferState
 
 from .models import ApprovalState, BudgetLine, FundingSource, PurchaseCategory, SourceKind
 
@@ -67,13 +68,33 @@ FIGURE_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the report needs of a funding source (read with values(), not as models)."""
+
+    pk: int
+    name: str
+    kind: str
+    region_id: int
+    region_path: str
+    account_id: int
+    money_tag_id: int
+
+
+_SOURCE_VALUES = ("id", "name", "kind", "region_id", "region__path", "account_id", "money_tag_id")
+
+
+def _source_infos(queryset) -> list[SourceInfo]:
+    return [SourceInfo(*row) for row in queryset.values_list(*_SOURCE_VALUES).order_by("id")]
+
+
 @dataclass
 class Fact:
     """The figures of one line account's money of one tag, or of one source's account."""
 
     region_id: int
     region_path: str
-    source: FundingSource | None
+    source: SourceInfo | None
     category: str | None  # None: money at the source, not yet budgeted
     line_id: int | None
     figures: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, ZERO))
@@ -86,22 +107,74 @@ def _d(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _flows(holders_q: Q, *, side: str):
-    """Sums of transfers out of (side="from") or into (side="to") the accounts matched by
-    `holders_q`, by account, money tag, the other side's account kind, kind and state."""
-    other = "to" if side == "from" else "from"
-    return (
-        Transfer.objects.filter(holders_q)
-        .values(
-            f"{side}_account_id", "source_account_id", f"{other}_account__kind", "kind", "state"
-        )  # fmt: skip
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+# The figures of every holder (line or source account) by money tag, in one statement:
+# part 'out' and 'in' classify the holder's own transfers by state, transfer kind and the
+# other side's account kind; 'paid' and 'unpaid' follow the commitments the holders fed.
+_FIGURES_SQL = """
+WITH holders AS ({lines} UNION {sources}),
+feeds AS (
+  SELECT t.to_account_id AS commitment, t.source_account_id AS tag,
+         MIN(t.from_account_id) AS holder,
+         SUM(CASE WHEN t.state = 'posted' THEN t.amount ELSE 0 END) AS given
+  FROM ledger_transfer t
+  JOIN holders h ON h.account_id = t.from_account_id
+  JOIN ledger_account a ON a.id = t.to_account_id
+  WHERE a.kind = 'commitment'
+  GROUP BY t.to_account_id, t.source_account_id
+),
+returned AS (
+  SELECT t.from_account_id AS commitment, t.source_account_id AS tag, SUM(t.amount) AS back
+  FROM ledger_transfer t
+  JOIN holders h ON h.account_id = t.to_account_id
+  JOIN ledger_account a ON a.id = t.from_account_id
+  WHERE a.kind = 'commitment' AND t.state = 'posted'
+  GROUP BY t.from_account_id, t.source_account_id
+)
+SELECT 'out' AS part, t.from_account_id, t.source_account_id,
+  SUM(CASE WHEN t.state = 'pending' THEN t.amount ELSE 0 END),
+  SUM(CASE WHEN t.state = 'posted' AND t.kind = 'carry_forward' THEN t.amount ELSE 0 END),
+  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward' AND a.kind = 'commitment'
+      THEN t.amount ELSE 0 END),
+  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward' AND a.kind = 'external'
+      THEN t.amount ELSE 0 END),
+  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward'
+      AND a.kind NOT IN ('commitment', 'external') THEN t.amount ELSE 0 END)
+FROM ledger_transfer t
+JOIN holders h ON h.account_id = t.from_account_id
+JOIN ledger_account a ON a.id = t.to_account_id
+GROUP BY t.from_account_id, t.source_account_id
+UNION ALL
+SELECT 'in', t.to_account_id, t.source_account_id,
+  SUM(CASE WHEN t.state = 'posted' AND a.kind = 'commitment' THEN t.amount ELSE 0 END),
+  SUM(CASE WHEN t.state = 'posted' AND a.kind <> 'commitment' THEN t.amount ELSE 0 END),
+  0, 0, 0
+FROM ledger_transfer t
+JOIN holders h ON h.account_id = t.to_account_id
+JOIN ledger_account a ON a.id = t.from_account_id
+GROUP BY t.to_account_id, t.source_account_id
+UNION ALL
+SELECT 'paid', f.holder, f.tag,
+  SUM(f.given - COALESCE(r.back, 0) - COALESCE(b.posted, 0)), 0, 0, 0, 0
+FROM feeds f
+LEFT JOIN returned r ON r.commitment = f.commitment AND r.tag = f.tag
+LEFT JOIN ledger_sourcebalance b ON b.account_id = f.commitment AND b.source_account_id = f.tag
+GROUP BY f.holder, f.tag
+"""
 
 
-def _holders(field: str, lines_sub, sources_sub) -> Q:
-    return Q(**{f"{field}__in": lines_sub}) | Q(**{f"{field}__in": sources_sub})
+def _figures(lines_qs, sources_qs):
+    """Rows (part, account, tag, five sums) from the ledger for the holders in scope."""
+    lines_sql, lines_params = lines_qs.values("account_id").order_by().query.sql_with_params()
+    if sources_qs is None:
+        sources_sql, sources_params = "SELECT id FROM ledger_account WHERE 1 = 0", ()
+    else:
+        query = sources_qs.values("account_id").order_by().query
+        sources_sql, sources_params = query.sql_with_params()
+    sql = _FIGURES_SQL.format(lines=lines_sql, sources=sources_sql)
+    params = [*lines_params, *sources_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
@@ -119,10 +192,10 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
         fiscal_year__year=year, region__path__startswith=region.path, account__isnull=False
     )
     if filters.get("category"):
-        sources_qs = sources_qs.none()  # money at a source has no category yet
-    if filters.get("source_kind"):
+        sources_qs = None  # money at a source has no category yet
+    if sources_qs is not None and filters.get("source_kind"):
         sources_qs = sources_qs.filter(kind=filters["source_kind"])
-    if filters.get("source"):
+    if sources_qs is not None and filters.get("source"):
         sources_qs = sources_qs.filter(pk=filters["source"])
     lines = {
         r["account_id"]: r
@@ -130,15 +203,16 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
             "id", "account_id", "category", "budget__region_id", "budget__region__path"
         )  # fmt: skip
     }
-    sources = {s.account_id: s for s in sources_qs.select_related("region")}
-    lines_sub, sources_sub = lines_qs.values("account_id"), sources_qs.values("account_id")
+    sources = {}
+    if sources_qs is not None:
+        sources = {s.account_id: s for s in _source_infos(sources_qs)}
     # The year's sources by money tag (a line's money may be another source's after a
     # cross-source adjustment; carried money keeps the tag of the source it came from).
     tag_sources = {
         s.money_tag_id: s
-        for s in FundingSource.objects.filter(fiscal_year__year=year, money_tag__isnull=False)
-        .select_related("region")
-        .order_by("id")
+        for s in _source_infos(
+            FundingSource.objects.filter(fiscal_year__year=year, money_tag__isnull=False)
+        )
     }
     facts: dict[tuple, Fact] = {}
 
@@ -147,7 +221,7 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
         if source is not None:
             key = ("source", source.pk)
             if key not in facts:
-                facts[key] = Fact(source.region_id, source.region.path, source, None, None)
+                facts[key] = Fact(source.region_id, source.region_path, source, None, None)
             return facts[key]
         row = lines.get(account_id)
         if row is None:
@@ -163,62 +237,26 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
                               row["category"], row["id"])  # fmt: skip
         return facts[key]
 
-    for r in _flows(_holders("from_account_id", lines_sub, sources_sub), side="from"):
-        fact = fact_for(r["from_account_id"], r["source_account_id"])
+    for part, account_id, tag, a, b, c, d, e in _figures(lines_qs, sources_qs):
+        fact = fact_for(account_id, tag)
         if fact is None:
             continue
-        f, amount, to_kind = fact.figures, _d(r["total"]), r["to_account__kind"]
-        if r["state"] == TransferState.PENDING:
-            f["reserved"] += amount
-        elif r["state"] != TransferState.POSTED:
-            continue
-        elif r["kind"] == TransferKind.CARRY_FORWARD:
-            f["carried_forward"] += amount
-        elif to_kind == AccountKind.COMMITMENT:
-            f["committed"] += amount
-        elif fact.line_id is not None:
-            f["budgeted"] -= amount  # an adjustment out of the line
-        elif to_kind == AccountKind.EXTERNAL:
-            f["appropriated"] -= amount  # a reversal back to the treasury or donor
-        else:
-            fact.moved_out += amount  # budgeted to lines (shown on the lines)
-    for r in _flows(_holders("to_account_id", lines_sub, sources_sub), side="to"):
-        if r["state"] != TransferState.POSTED:
-            continue
-        fact = fact_for(r["to_account_id"], r["source_account_id"])
-        if fact is None:
-            continue
-        amount = _d(r["total"])
-        if r["from_account__kind"] == AccountKind.COMMITMENT:
-            fact.figures["committed"] -= amount  # given back
-        elif fact.line_id is not None:
-            fact.figures["budgeted"] += amount
-        else:
-            fact.figures["appropriated"] += amount  # from outside, or carried in
-
-    # Commitments fed by these accounts, and what they paid out.
-    feeding = _holders("from_account_id", lines_sub, sources_sub) & Q(
-        to_account__kind=AccountKind.COMMITMENT
-    )
-    fed_by = {
-        (r["to_account_id"], r["source_account_id"]): r["holder"]
-        for r in Transfer.objects.filter(feeding)
-        .values("to_account_id", "source_account_id")
-        .annotate(holder=Min("from_account_id"))
-        .order_by()
-    }
-    commitments = Transfer.objects.filter(feeding).values("to_account_id")
-    spenders = {AccountKind.BUDGET_LINE, AccountKind.FUNDING_SOURCE}
-    for side, sign in (("from", 1), ("to", -1)):
-        holders_q = Q(**{f"{side}_account_id__in": commitments})
-        for r in _flows(holders_q, side=side):
-            other_kind = r["to_account__kind" if side == "from" else "from_account__kind"]
-            if r["state"] != TransferState.POSTED or other_kind in spenders:
-                continue
-            holder = fed_by.get((r[f"{side}_account_id"], r["source_account_id"]))
-            fact = fact_for(holder, r["source_account_id"]) if holder else None
-            if fact is not None:
-                fact.figures["paid"] += sign * _d(r["total"])
+        f, is_line = fact.figures, fact.line_id is not None
+        a, b, c, d, e = (_d(x) for x in (a, b, c, d, e))
+        if part == "out":  # reserved, carried, to commitments, to outside, to others
+            f["reserved"] += a
+            f["carried_forward"] += b
+            f["committed"] += c
+            if is_line:
+                f["budgeted"] -= d + e  # adjustments out of the line
+            else:
+                f["appropriated"] -= d  # reversals back to the treasury or donor
+                fact.moved_out += e  # budgeted to lines (shown on the lines)
+        elif part == "in":  # given back by commitments; from anything else
+            f["committed"] -= a
+            f["budgeted" if is_line else "appropriated"] += b
+        else:  # paid: what the commitments it fed no longer hold nor gave back
+            f["paid"] += a
 
     for fact in facts.values():
         f = fact.figures
@@ -242,15 +280,20 @@ def budget_execution(region: Region, year: int, *, group_by: str = "region", **f
     children = _child_regions(region) if group_by == "region" else {}
     line_info = {}
     if group_by == "line":
-        ids = [f.line_id for f in facts if f.line_id]
         line_info = {
-            ln.pk: ln
-            for ln in BudgetLine.objects.filter(pk__in=ids).select_related(
-                "budget__region", "source"
-            )
+            pk: f"{region_name}·{PurchaseCategory(category).label}·{source_name}"
+            for pk, region_name, category, source_name in BudgetLine.objects.filter(
+                pk__in={f.line_id for f in facts if f.line_id}
+            ).values_list("id", "budget__region__name", "category", "source__name")
         }
+    depth = region.path.count("/")  # "/a/b/" has 3: a child's path has one segment more
+    groups: dict = {}
     for fact in facts:
-        key, label, extra = _group(fact, group_by, region, children, line_info)
+        identity = _identity(fact, group_by, depth)
+        group = groups.get(identity)
+        if group is None:
+            group = groups[identity] = _group(fact, group_by, region, children, line_info)
+        key, label, extra = group
         row = rows.get(key)
         if row is None:
             row = rows[key] = {"key": key, "label": label, **extra, **dict.fromkeys(FIGURES, ZERO)}
@@ -270,6 +313,19 @@ def budget_execution(region: Region, year: int, *, group_by: str = "region", **f
         "rows": ordered,
         "totals": totals,
     }
+
+
+def _identity(fact: Fact, group_by: str, depth: int):
+    """What decides a fact's row, cheaply (the row's label is built once per row)."""
+    if group_by == "region":
+        return "/".join(fact.region_path.split("/")[: depth + 1])
+    if group_by == "source_kind":
+        return fact.source.kind if fact.source else ""
+    if group_by == "source":
+        return fact.source.pk if fact.source else None
+    if group_by == "category":
+        return fact.category
+    return fact.line_id or ("source", fact.source.pk if fact.source else None)
 
 
 def _group(fact: Fact, group_by: str, region: Region, children: dict, line_info: dict):
@@ -296,7 +352,7 @@ def _group(fact: Fact, group_by: str, region: Region, children: dict, line_info:
         return (
             f"source:{source.pk}",
             source.name,
-            {"source": source.pk, "sort": f"{source.region.path}{source.pk:09d}"},
+            {"source": source.pk, "sort": f"{source.region_path}{source.pk:09d}"},
         )
     if group_by == "category":
         if fact.category is None:
@@ -314,12 +370,7 @@ def _group(fact: Fact, group_by: str, region: Region, children: dict, line_info:
             _("%(s)s: not yet budgeted") % {"s": name},
             {"line": None, "source": source.pk if source else None, "sort": f"0{fact.region_path}"},
         )
-    line = line_info.get(fact.line_id)
-    label = (
-        f"{line.budget.region.name}·{line.get_category_display()}·{line.source.name}"
-        if line
-        else str(fact.line_id)
-    )
+    label = line_info.get(fact.line_id) or str(fact.line_id)
     return (
         f"line:{fact.line_id}",
         label,

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from funds import services
 from funds.models import Budget, BudgetAdjustment, BudgetLine, FundingSource
 from ledger.models import Transfer
 from tests.funds.factories import YEAR
@@ -181,3 +182,46 @@ def test_lists_in_fixed_queries(fw, client_for):
     fw.source("100.00")
     fw.source("100.00")
     assert counts() == small
+
+
+def test_no_route_moves_another_regions_money(fw, client_for):
+    """Township A's officer, on every write route, with township B's objects: 404 (or 403)
+    and not a cent moves; nor can it decide B's approvals."""
+    source_b = fw.source("5000.00", kind="community_welfare_subsidy", region="town_b",
+                         by="town_b")  # fmt: skip
+    budget_b = fw.budget([("elderly_care", source_b, "1000.00"),
+                          ("disability", source_b, "1000.00")], region="town_b")  # fmt: skip
+    l1, l2 = budget_b.lines.order_by("id")
+    services.fiscal_year_open(actor=fw["admin"], year=YEAR + 1)
+    draft_b = services.budget_create(actor=fw["town_b"], region=fw.r["town_b"].pk,
+                                     fiscal_year=YEAR + 1, title="下年预算")  # fmt: skip
+    pending_b = fw.source("10.00", kind="community_welfare_subsidy", region="town_b",
+                          by="town_b", approve=False)  # fmt: skip
+    client = client_for(fw["town_a"])
+    before = written()
+    calls = [
+        ("post", "/api/v1/funding-sources/", source_body(fw, region=fw.r["town_b"].pk)),
+        ("patch", f"/api/v1/funding-sources/{pending_b.pk}/", {"name": "x"}),
+        ("post", f"/api/v1/funding-sources/{pending_b.pk}/submit/", {}),
+        ("post", f"/api/v1/funding-sources/{source_b.pk}/carry-forward/", {"reason": "x"}),
+        ("post", "/api/v1/budgets/", {"region": fw.r["town_b"].pk, "fiscal_year": YEAR,
+                                      "title": "x"}),
+        ("post", f"/api/v1/budgets/{draft_b.pk}/submit/", {}),
+        ("post", "/api/v1/budget-lines/", {"budget": draft_b.pk, "category": "elderly_care",
+                                           "source": source_b.pk, "amount": "1.00"}),
+        ("patch", f"/api/v1/budget-lines/{l1.pk}/", {"amount": "1.00"}),
+        ("delete", f"/api/v1/budget-lines/{l1.pk}/", None),
+        ("post", "/api/v1/budget-adjustments/", {"from_line": l1.pk, "to_line": l2.pk,
+                                                 "amount": "1.00", "reason": "x"}),
+    ]  # fmt: skip
+    for method, url, body in calls:
+        response = getattr(client, method)(url, body, format="json")
+        assert response.status_code in (403, 404), (url, response.status_code)
+    assert written() == before
+    submitted = client_for(fw["town_b"]).post(f"/api/v1/funding-sources/{pending_b.pk}/submit/",
+                                              {}, format="json")  # fmt: skip
+    request_id = submitted.json()["approval_request"]
+    decided = client.post(f"/api/v1/approvals/{request_id}/approve/", {"reason": "x"},
+                          format="json")  # fmt: skip
+    assert decided.status_code == 404
+    assert Transfer.objects.count() == before[4]
