@@ -99,6 +99,7 @@ class Fact:
     line_id: int | None
     figures: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, ZERO))
     moved_out: Decimal = ZERO  # a source's money budgeted to lines (shown on the lines)
+    label: str = ""  # a line's: region · category · source
 
 
 def _d(value) -> Decimal:
@@ -112,46 +113,50 @@ def _d(value) -> Decimal:
 # other side's account kind; 'paid' and 'unpaid' follow the commitments the holders fed.
 _FIGURES_SQL = """
 WITH holders AS ({lines} UNION {sources}),
-feeds AS (
-  SELECT t.to_account_id AS commitment, t.source_account_id AS tag,
-         MIN(t.from_account_id) AS holder,
-         SUM(CASE WHEN t.state = 'posted' THEN t.amount ELSE 0 END) AS given
+outs AS (
+  SELECT t.from_account_id AS holder, t.to_account_id AS other, t.source_account_id AS tag,
+         t.state, t.kind, a.kind AS other_kind, t.amount
   FROM ledger_transfer t
   JOIN holders h ON h.account_id = t.from_account_id
   JOIN ledger_account a ON a.id = t.to_account_id
-  WHERE a.kind = 'commitment'
-  GROUP BY t.to_account_id, t.source_account_id
 ),
-returned AS (
-  SELECT t.from_account_id AS commitment, t.source_account_id AS tag, SUM(t.amount) AS back
+ins AS (
+  SELECT t.to_account_id AS holder, t.from_account_id AS other, t.source_account_id AS tag,
+         t.state, a.kind AS other_kind, t.amount
   FROM ledger_transfer t
   JOIN holders h ON h.account_id = t.to_account_id
   JOIN ledger_account a ON a.id = t.from_account_id
-  WHERE a.kind = 'commitment' AND t.state = 'posted'
-  GROUP BY t.from_account_id, t.source_account_id
+  WHERE t.state = 'posted'
+),
+feeds AS (
+  SELECT other AS commitment, tag, MIN(holder) AS holder,
+         SUM(CASE WHEN state = 'posted' THEN amount ELSE 0 END) AS given
+  FROM outs WHERE other_kind = 'commitment'
+  GROUP BY other, tag
+),
+returned AS (
+  SELECT other AS commitment, tag, SUM(amount) AS back
+  FROM ins WHERE other_kind = 'commitment'
+  GROUP BY other, tag
 )
-SELECT 'out' AS part, t.from_account_id, t.source_account_id,
-  SUM(CASE WHEN t.state = 'pending' THEN t.amount ELSE 0 END),
-  SUM(CASE WHEN t.state = 'posted' AND t.kind = 'carry_forward' THEN t.amount ELSE 0 END),
-  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward' AND a.kind = 'commitment'
-      THEN t.amount ELSE 0 END),
-  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward' AND a.kind = 'external'
-      THEN t.amount ELSE 0 END),
-  SUM(CASE WHEN t.state = 'posted' AND t.kind <> 'carry_forward'
-      AND a.kind NOT IN ('commitment', 'external') THEN t.amount ELSE 0 END)
-FROM ledger_transfer t
-JOIN holders h ON h.account_id = t.from_account_id
-JOIN ledger_account a ON a.id = t.to_account_id
-GROUP BY t.from_account_id, t.source_account_id
+SELECT 'out' AS part, holder, tag,
+  SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind = 'carry_forward' THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'commitment'
+      THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'external'
+      THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward'
+      AND other_kind NOT IN ('commitment', 'external') THEN amount ELSE 0 END)
+FROM outs
+GROUP BY holder, tag
 UNION ALL
-SELECT 'in', t.to_account_id, t.source_account_id,
-  SUM(CASE WHEN t.state = 'posted' AND a.kind = 'commitment' THEN t.amount ELSE 0 END),
-  SUM(CASE WHEN t.state = 'posted' AND a.kind <> 'commitment' THEN t.amount ELSE 0 END),
+SELECT 'in', holder, tag,
+  SUM(CASE WHEN other_kind = 'commitment' THEN amount ELSE 0 END),
+  SUM(CASE WHEN other_kind <> 'commitment' THEN amount ELSE 0 END),
   0, 0, 0
-FROM ledger_transfer t
-JOIN holders h ON h.account_id = t.to_account_id
-JOIN ledger_account a ON a.id = t.from_account_id
-GROUP BY t.to_account_id, t.source_account_id
+FROM ins
+GROUP BY holder, tag
 UNION ALL
 SELECT 'paid', f.holder, f.tag,
   SUM(f.given - COALESCE(r.back, 0) - COALESCE(b.posted, 0)), 0, 0, 0, 0
@@ -200,7 +205,13 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
     lines = {
         r["account_id"]: r
         for r in lines_qs.values(
-            "id", "account_id", "category", "budget__region_id", "budget__region__path"
+            "id",
+            "account_id",
+            "category",
+            "budget__region_id",
+            "budget__region__path",
+            "budget__region__name",
+            "source__name",
         )  # fmt: skip
     }
     sources = {}
@@ -234,7 +245,9 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
         key = ("line", row["id"], tag)
         if key not in facts:
             facts[key] = Fact(row["budget__region_id"], row["budget__region__path"], source,
-                              row["category"], row["id"])  # fmt: skip
+                              row["category"], row["id"],
+                              label=f"{row['budget__region__name']}·{row['category']}·"
+                              f"{row['source__name']}")  # fmt: skip
         return facts[key]
 
     for part, account_id, tag, a, b, c, d, e in _figures(lines_qs, sources_qs):
@@ -278,21 +291,14 @@ def budget_execution(region: Region, year: int, *, group_by: str = "region", **f
     facts = execution_facts(region, year, **filters)
     rows: dict = {}
     children = _child_regions(region) if group_by == "region" else {}
-    line_info = {}
-    if group_by == "line":
-        line_info = {
-            pk: f"{region_name}·{PurchaseCategory(category).label}·{source_name}"
-            for pk, region_name, category, source_name in BudgetLine.objects.filter(
-                pk__in={f.line_id for f in facts if f.line_id}
-            ).values_list("id", "budget__region__name", "category", "source__name")
-        }
+    labels = {c: str(label) for c, label in PurchaseCategory.choices}
     depth = region.path.count("/")  # "/a/b/" has 3: a child's path has one segment more
     groups: dict = {}
     for fact in facts:
         identity = _identity(fact, group_by, depth)
         group = groups.get(identity)
         if group is None:
-            group = groups[identity] = _group(fact, group_by, region, children, line_info)
+            group = groups[identity] = _group(fact, group_by, region, children, labels)
         key, label, extra = group
         row = rows.get(key)
         if row is None:
@@ -328,7 +334,7 @@ def _identity(fact: Fact, group_by: str, depth: int):
     return fact.line_id or ("source", fact.source.pk if fact.source else None)
 
 
-def _group(fact: Fact, group_by: str, region: Region, children: dict, line_info: dict):
+def _group(fact: Fact, group_by: str, region: Region, children: dict, labels: dict):
     source = fact.source
     if group_by == "region":
         if fact.region_path == region.path:
@@ -370,7 +376,8 @@ def _group(fact: Fact, group_by: str, region: Region, children: dict, line_info:
             _("%(s)s: not yet budgeted") % {"s": name},
             {"line": None, "source": source.pk if source else None, "sort": f"0{fact.region_path}"},
         )
-    label = line_info.get(fact.line_id) or str(fact.line_id)
+    region_name, category, source_name = fact.label.split("·", 2)
+    label = f"{region_name}·{labels.get(category, category)}·{source_name}"
     return (
         f"line:{fact.line_id}",
         label,
