@@ -35,6 +35,7 @@ from access.selectors import sees_everything
 from approvals.services import request_submit
 from core.audited import set_reason
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.money import CENT, MAX_AMOUNT, yuan
 from federations.models import Region
 from ledger import services as ledger
 from ledger.errors import Overdraft
@@ -68,8 +69,6 @@ from .selectors import (
     unallocated_of,
 )
 
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999999999.99")
 BUDGET_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP)
 
 # Approval step kinds (registered in funds.apps).
@@ -108,9 +107,10 @@ def money(value, field: str = "amount") -> Decimal:
         )
     if amount > MAX_AMOUNT:
         raise InvalidInput(
-            _("%(field)s: the amount is too large.") % {"field": field},
-            code="invalid_amount",
-            fields={field: [_("The amount is too large.")]},
+            _("%(field)s: the amount is too large: at most %(limit)s.")
+            % {"field": field, "limit": yuan(MAX_AMOUNT)},
+            code="amount_out_of_range",
+            fields={field: [_("At most %(limit)s.") % {"limit": yuan(MAX_AMOUNT)}]},
         )
     if amount != amount.quantize(CENT):
         raise InvalidInput(
