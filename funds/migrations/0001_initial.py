@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('federations', '0002_membership_no_overlap'),
-        ('ledger', '0006_budget_line_and_budget_transfer_kinds'),
+        ('ledger', '0007_budget_line_and_budget_transfer_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0005_truncate_bypass_like_audit'),
+        ('ledger', '0006_core_chain_and_triggers'),
     ]
 
     operations = [
