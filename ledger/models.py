@@ -30,6 +30,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 class AccountKind(models.TextChoices):
     FUNDING_SOURCE = "funding_source", _("Funding source")
+    BUDGET_LINE = "budget_line", _("Budget line")
     COMMITMENT = "commitment", _("Project commitment")
     CUSTODIAL = "custodial", _("Custodial account")
     EXTERNAL = "external", _("Outside party")
@@ -37,6 +38,9 @@ class AccountKind(models.TextChoices):
 
 class TransferKind(models.TextChoices):
     FUNDING = "funding", _("Funding received")
+    BUDGET = "budget", _("Budgeted to a line")
+    ADJUSTMENT = "adjustment", _("Budget adjustment")
+    CARRY_FORWARD = "carry_forward", _("Carried forward")
     ALLOCATION = "allocation", _("Allocation")
     DONATION = "donation", _("Donation")
     PAYMENT = "payment", _("Payment")

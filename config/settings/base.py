@@ -232,6 +232,11 @@ SPECTACULAR_SETTINGS = {
         "LedgerTransferStateEnum": "ledger.models.TransferState",
         # core
         "VerificationStatusEnum": "core.models.VerificationRun.Status",
+        # funds
+        "FundsSourceKindEnum": "funds.models.SourceKind",
+        "FundsApprovalStateEnum": "funds.models.ApprovalState",
+        "FundsFiscalYearStateEnum": "funds.models.FiscalYearState",
+        "FundsPurchaseCategoryEnum": "funds.models.PurchaseCategory",
         # approvals
         "ApprovalLevelEnum": "approvals.models.Level",
         "ApprovalRequestStateEnum": "approvals.models.RequestState",

@@ -59,6 +59,34 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
     ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
     ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    # funds/: fiscal years, sources, budgets, lines, adjustments, carry-forwards, report
+    ("GET", "/api/v1/fiscal-years/"):                         (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/fiscal-years/"):                        (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/fiscal-years/{id}/"):                    (ALLOW, ALLOW,  ALLOW,  404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/fiscal-years/{id}/close/"):             (ALLOW, 403,    403,    404,    404,    403,   401),
+    ("GET", "/api/v1/fiscal-years/{id}/closing-report/"):     (ALLOW, ALLOW,  ALLOW,  404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/funding-sources/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/funding-sources/"):                     (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/funding-sources/{id}/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("PATCH", "/api/v1/funding-sources/{id}/"):               (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/funding-sources/{id}/submit/"):         (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/funding-sources/{id}/carry-forward/"):  (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budgets/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budgets/"):                             (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budgets/{id}/"):                         (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/budgets/{id}/submit/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budget-lines/"):                         (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budget-lines/"):                        (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budget-lines/{id}/"):                    (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("PATCH", "/api/v1/budget-lines/{id}/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("DELETE", "/api/v1/budget-lines/{id}/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budget-adjustments/"):                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budget-adjustments/"):                  (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budget-adjustments/{id}/"):              (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/carry-forwards/"):                       (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/carry-forwards/{id}/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/reports/budget-execution/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/reports/budget-execution/export/"):      (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
     # ledger/: read-only
     ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
@@ -183,6 +211,43 @@ def _diff(w, role):
     return Req(query=query), None
 
 
+def _source_body(w, side):
+    return {
+        "name": f"新资金{side}",
+        "kind": "community_welfare_subsidy",
+        "fiscal_year": 2026,
+        "region": w[f"town_{side}"].pk,
+        "issuer": "东营区财政局",
+        "document_number": f"东区财〔2026〕新{side}号",
+        "appropriated_amount": "1000.00",
+    }
+
+
+def _line_body(w, side):
+    return {
+        "budget": w[f"draft_budget_{side}"].pk,
+        "category": "culture_sports",
+        "source": w[f"source25_{side}"].pk,
+        "amount": "10.00",
+    }
+
+
+def _adjustment_body(w, side):
+    return {
+        "from_line": w[f"line_{side}1"].pk,
+        "to_line": w[f"line_{side}2"].pk,
+        "amount": "10.00",
+        "reason": "调剂",
+    }
+
+
+def _execution_report(w, role):
+    return (
+        Req(query={"region": w["town_a"].pk, "fiscal_year": 2026}),
+        Req(query={"region": w["town_b"].pk, "fiscal_year": 2026}),
+    )
+
+
 END = {"on": "2026-12-31", "reason": "测试"}
 
 
@@ -284,6 +349,69 @@ REQUESTS = {
     ),
     ("GET", "/api/v1/reports/targets/"): _report,
     ("GET", "/api/v1/reports/targets/export/"): _report,
+    ("GET", "/api/v1/fiscal-years/{id}/"): lambda w, role: (
+        Req(path={"id": w["fy_2026"].pk}),
+        None,
+    ),
+    ("POST", "/api/v1/fiscal-years/"): lambda w, role: (Req(body={"year": 2030}), None),
+    ("POST", "/api/v1/fiscal-years/{id}/close/"): lambda w, role: (
+        Req(path={"id": w["fy_2027"].pk}, body={"reason": "年终"}),
+        None,
+    ),
+    ("GET", "/api/v1/fiscal-years/{id}/closing-report/"): lambda w, role: (
+        Req(path={"id": w["fy_2026"].pk}),
+        None,
+    ),
+    ("POST", "/api/v1/funding-sources/"): lambda w, role: (
+        Req(body=_source_body(w, "a")),
+        Req(body=_source_body(w, "b")),
+    ),
+    ("GET", "/api/v1/funding-sources/{id}/"): _a_b("fsource"),
+    ("PATCH", "/api/v1/funding-sources/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_source_a"].pk}, body={"name": "改名的资金"}),
+        Req(path={"id": w["draft_source_b"].pk}, body={"name": "改名的资金"}),
+    ),
+    ("POST", "/api/v1/funding-sources/{id}/submit/"): lambda w, role: (
+        Req(path={"id": w["draft_source_a"].pk}, body={"reason": "请审批"}),
+        Req(path={"id": w["draft_source_b"].pk}, body={"reason": "请审批"}),
+    ),
+    ("POST", "/api/v1/funding-sources/{id}/carry-forward/"): lambda w, role: (
+        Req(path={"id": w["old_source_a2"].pk}, body={"reason": "结转"}),
+        Req(path={"id": w["old_source_b2"].pk}, body={"reason": "结转"}),
+    ),
+    ("POST", "/api/v1/budgets/"): lambda w, role: (
+        Req(body={"region": w["town_a"].pk, "fiscal_year": 2027, "title": "新预算"}),
+        Req(body={"region": w["town_b"].pk, "fiscal_year": 2027, "title": "新预算"}),
+    ),
+    ("GET", "/api/v1/budgets/{id}/"): _a_b("budget"),
+    ("POST", "/api/v1/budgets/{id}/submit/"): lambda w, role: (
+        Req(path={"id": w["draft_budget_a"].pk}, body={}),
+        Req(path={"id": w["draft_budget_b"].pk}, body={}),
+    ),
+    ("POST", "/api/v1/budget-lines/"): lambda w, role: (
+        Req(body=_line_body(w, "a")),
+        Req(body=_line_body(w, "b")),
+    ),
+    ("GET", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["line_a1"].pk}),
+        Req(path={"id": w["line_b1"].pk}),
+    ),
+    ("PATCH", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_line_a"].pk}, body={"amount": "20.00"}),
+        Req(path={"id": w["draft_line_b"].pk}, body={"amount": "20.00"}),
+    ),
+    ("DELETE", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_line_a"].pk}),
+        Req(path={"id": w["draft_line_b"].pk}),
+    ),
+    ("POST", "/api/v1/budget-adjustments/"): lambda w, role: (
+        Req(body=_adjustment_body(w, "a")),
+        Req(body=_adjustment_body(w, "b")),
+    ),
+    ("GET", "/api/v1/budget-adjustments/{id}/"): _a_b("adjustment"),
+    ("GET", "/api/v1/carry-forwards/{id}/"): _a_b("carry"),
+    ("GET", "/api/v1/reports/budget-execution/"): _execution_report,
+    ("GET", "/api/v1/reports/budget-execution/export/"): _execution_report,
     ("GET", "/api/v1/ledger/accounts/{id}/"): _a_b("account"),
     ("GET", "/api/v1/ledger/transfers/{id}/"): _a_b("transfer"),
     ("GET", "/api/v1/audit/history/diff/"): _diff,
