@@ -61,9 +61,11 @@ def test_roles_are_granted_corrected_and_revoked(users, regions):
     role_assignment_update(
         actor=admin, assignment_id=granted.pk, region_id=regions["county"].pk, reason="调任"
     )
-    with pytest.raises(InvalidInput) as city:
-        role_assignment_update(actor=admin, assignment_id=granted.pk, region_id=regions["city"].pk)
-    assert "region" in city.value.fields
+    with pytest.raises(InvalidInput) as community:
+        role_assignment_update(
+            actor=admin, assignment_id=granted.pk, region_id=regions["comm_a1"].pk
+        )
+    assert "region" in community.value.fields
     with pytest.raises(InvalidInput) as scope:
         role_assignment_grant(actor=admin, user_id=nobody.pk, role=Role.FEDERATION_STAFF)
     assert scope.value.fields
