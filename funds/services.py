@@ -157,14 +157,21 @@ def _require_officer(actor, region: Region) -> None:
         raise NotFound(_("No such region in your scope."), code="out_of_scope")
 
 
+def _unknown(field: str, message) -> InvalidInput:
+    """An id named in a request body that the actor may not see answers as a missing one:
+    400 naming the field (an id in the path answers 404)."""
+    return InvalidInput(message, code="unknown_object", fields={field: [message]})
+
+
 def _region(actor, value) -> Region:
+    """The region named in a body: in the actor's finance-officer scope, or a 400."""
     if isinstance(value, Region):
         value = value.pk
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(fields={"region": [_("A region id.")]})
     region = regions_visible_to(actor).filter(pk=value).first()
-    if region is None:
-        raise NotFound(_("No such region in your scope."), code="out_of_scope")
+    if region is None or not in_officer_scope(actor, region):
+        raise _unknown("region", _("No such region in your scope."))
     return region
 
 
@@ -566,12 +573,12 @@ def budget_create(*, actor, region, fiscal_year: int, title: str, reason: str = 
     return budget
 
 
-def _budget_for_write(actor, budget_id) -> Budget:
-    if isinstance(budget_id, bool) or not isinstance(budget_id, int):
-        raise NotFound(_("No such budget."))
-    found = budgets_visible_to(actor).filter(pk=budget_id).first()
+def _budget_for_write(actor, budget_id, *, field: str | None = None) -> Budget:
+    found = None
+    if not isinstance(budget_id, bool) and isinstance(budget_id, int):
+        found = budgets_visible_to(actor).filter(pk=budget_id).first()
     if found is None:
-        raise NotFound(_("No such budget."))
+        raise _unknown(field, _("No such budget.")) if field else NotFound(_("No such budget."))
     _require_officer(actor, found.region)
     return _lock(Budget, found.pk)
 
@@ -647,12 +654,14 @@ def line_add(
     amount = money(amount)
     description = _text(description, "description", max_length=300, required=False)
     with transaction.atomic():
-        budget = _budget_for_write(actor, budget_id)
+        budget = _budget_for_write(actor, budget_id, field="budget")
         _expect_draft(budget)
         open_year(budget.fiscal_year)
-        source = sources_visible_to(actor).filter(pk=source_id).first()
-        if source is None or isinstance(source_id, bool):
-            raise NotFound(_("No such funding source."))
+        source = None
+        if not isinstance(source_id, bool) and isinstance(source_id, int):
+            source = sources_visible_to(actor).filter(pk=source_id).first()
+        if source is None:
+            raise _unknown("source", _("No such funding source."))
         _check_line_source(budget, source, category)
         if BudgetLine.objects.filter(budget=budget, category=category, source=source).exists():
             raise Conflict(
@@ -670,12 +679,13 @@ def line_add(
     return line
 
 
-def _line_for_write(actor, line_id) -> BudgetLine:
-    if isinstance(line_id, bool) or not isinstance(line_id, int):
-        raise NotFound(_("No such budget line."))
-    found = lines_visible_to(actor).filter(pk=line_id).first()
+def _line_for_write(actor, line_id, *, field: str | None = None) -> BudgetLine:
+    found = None
+    if not isinstance(line_id, bool) and isinstance(line_id, int):
+        found = lines_visible_to(actor).filter(pk=line_id).first()
     if found is None:
-        raise NotFound(_("No such budget line."))
+        message = _("No such budget line.")
+        raise _unknown(field, message) if field else NotFound(message)
     _require_officer(actor, found.budget.region)
     return found
 
@@ -847,8 +857,8 @@ def adjustment_request(
     amount = money(amount)
     reason = _text(reason, "reason", max_length=500)
     with transaction.atomic():
-        from_line = _line_for_write(actor, from_line_id)
-        to_line = _line_for_write(actor, to_line_id)
+        from_line = _line_for_write(actor, from_line_id, field="from_line")
+        to_line = _line_for_write(actor, to_line_id, field="to_line")
         if from_line.pk == to_line.pk:
             raise InvalidInput(
                 _("An adjustment moves money between two different lines."),

@@ -79,8 +79,9 @@ def test_line_rules(fw):
     other_county = fw.source(
         "100.00", region="other_county", by="other_county", approver="other_county2"
     )
-    with pytest.raises(NotFound):  # town_a's officer does not even see it
+    with pytest.raises(InvalidInput) as exc:  # town_a's officer does not even see it
         add(source_id=other_county.pk)
+    assert exc.value.code == "unknown_object" and "source" in exc.value.fields
     unapproved = fw.source("100.00", approve=False)
     with pytest.raises(Conflict) as exc:
         add(source_id=unapproved.pk)
@@ -117,12 +118,12 @@ def test_no_one_moves_another_regions_money(fw):
     budget_b = fw.budget([("elderly_care", source_b, "500.00")], region="town_b")
     line_b = budget_b.lines.get()
     before = written()
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput):
         services.budget_create(actor=fw["town_a"], region=fw.r["town_b"].pk, fiscal_year=YEAR,
                                title="x")  # fmt: skip
     with pytest.raises(NotFound):
         services.line_update(actor=fw["town_a"], line_id=line_b.pk, amount="1.00")
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput):
         services.adjustment_request(actor=fw["town_a"], from_line_id=line_b.pk,
                                     to_line_id=line_b.pk, amount="1.00", reason="x")  # fmt: skip
     with pytest.raises(NotFound):

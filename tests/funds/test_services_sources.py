@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.errors import Conflict, InvalidInput, NotPermitted
 from funds import services
 from funds.models import FundingSource
 from ledger.models import Account, Transfer
@@ -106,10 +106,11 @@ def test_restrictions_as_data(fw):
     assert exc.value.code == "category_not_charity"
 
 
-def test_out_of_scope_region_is_404_and_other_roles_403(fw):
-    with pytest.raises(NotFound):
+def test_out_of_scope_region_is_an_unknown_region_and_other_roles_403(fw):
+    with pytest.raises(InvalidInput) as exc:
         fw.source(kind="community_welfare_subsidy", region="town_b", by="town_a", approve=False)
-    with pytest.raises(NotFound):
+    assert "region" in exc.value.fields
+    with pytest.raises(InvalidInput):
         fw.source(region="other_county", approve=False)
     with pytest.raises(NotPermitted):
         fw.source(by="auditor", approve=False)
