@@ -12,3 +12,6 @@ class AccessConfig(AppConfig):
         from .selectors import ScopeResolver  # models are ready only now
 
         scoping.register_resolver(ScopeResolver())
+        from . import logins
+
+        logins.connect()

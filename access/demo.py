@@ -12,7 +12,7 @@ def _user(username: str, name: str, *, superuser: bool = False) -> User:
     if user is None:
         user = User(username=username, first_name=name, is_staff=True, is_superuser=superuser)
         user.set_password(DEMO_PASSWORD)
-        set_reason(user, "demo data").save()
+        set_reason(user, "演示数据").save()
     return user
 
 
@@ -20,7 +20,7 @@ def _assign(user: User, role: str, **scope) -> None:
     if not RoleAssignment.objects.filter(user=user, role=role, **scope).exists():
         assignment = RoleAssignment(user=user, role=role, **scope)
         assignment.full_clean()
-        set_reason(assignment, "demo data").save()
+        set_reason(assignment, "演示数据").save()
 
 
 def load(places: dict) -> list[tuple[str, str, str]]:

@@ -35,6 +35,8 @@ class User(AbstractUser):
 
     objects = UserManager()
     history = audited_history(excluded_fields=["password", "last_login"])
+    # A login sets last_login without a historical row (access/logins.py).
+    audit_backstop_ignored_fields = ["last_login"]
 
     class Meta:
         verbose_name = _("user")
@@ -68,7 +70,7 @@ class Role(models.TextChoices):
 
 # Which scope each role is held over.
 REGION_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR)
-FINANCE_LEVELS = ("county", "township")
+FINANCE_LEVELS = ("city", "county", "township")
 
 
 class ScopeFields(models.Model):
@@ -193,7 +195,7 @@ class RoleAssignment(ScopeFields, AuditedModel):
         if self.role == Role.FINANCE_OFFICER and self.region_id:
             if self.region.level not in FINANCE_LEVELS:
                 raise ValidationError(
-                    {"region": _("A finance officer is scoped to a county or a township.")}
+                    {"region": _("A finance officer is scoped to a city, a county or a township.")}
                 )
         if self.user_id and self.user.is_service:
             raise ValidationError({"user": _("Service identities hold no roles.")})

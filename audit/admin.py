@@ -232,7 +232,7 @@ class VerificationRunAdmin(ReadOnlyForAuditors):
                 kind="audit.export",
                 owner=request.user,
                 params={"query": query.as_dict(), "format": fmt},
-                reason="audit export (admin)",
+                reason=str(_("audit export (admin)")),
             )
             log_access(request, AccessLog.Action.EXPORT, {**query.as_dict(), "job": str(job.pk)})
             messages.info(

@@ -114,8 +114,14 @@ class UserRefSerializer(serializers.Serializer):
 class FieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     label = serializers.CharField()
-    old = serializers.JSONField(allow_null=True)
-    new = serializers.JSONField(allow_null=True)
+    old = serializers.JSONField(allow_null=True, help_text="the stored value (a code, an id)")
+    new = serializers.JSONField(allow_null=True, help_text="the stored value (a code, an id)")
+    old_display = serializers.CharField(
+        allow_null=True, help_text="what a person reads: a label, a name, ¥1,234.50"
+    )
+    new_display = serializers.CharField(
+        allow_null=True, help_text="what a person reads: a label, a name, ¥1,234.50"
+    )
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -348,7 +354,7 @@ class ExportView(APIView):
                 kind="audit.export",
                 owner=request.user,
                 params={"query": query.as_dict(), "format": fmt},
-                reason="audit export",
+                reason=_("audit export"),
             )
             log_access(request, AccessLog.Action.EXPORT, {**log_query, "job": str(job.pk)})
             return Response({"job": job_data(request, job)}, status=status.HTTP_202_ACCEPTED)

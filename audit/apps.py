@@ -3,6 +3,8 @@ from django.db import connections
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from core import display
+
 
 def _after_migrate(using="default", verbosity=0, **kwargs):
     """Index every historical table that exists now (core installs the triggers)."""
@@ -19,6 +21,9 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from . import db, exports, verification  # noqa: F401  (exports: its job handler)
+        from .history import diff
+
+        display.register_history_diff(diff)
 
         db.register()  # the backstop triggers, installed and checked with core's
         verification.register()  # changes without history, in every verification

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import tempfile
+from decimal import Decimal
 
 from django.core.files import File
 from django.utils import timezone, translation
@@ -20,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import chain, jobs
+from core import chain, jobs, money
 from federations.models import Region
 
 from . import history
@@ -44,7 +45,21 @@ def columns() -> list[str]:
         _("Reason"),
         _("Changes"),
         _("Changes (JSON)"),
+        _("Amount (CNY)"),
     ]
+
+
+AMOUNT_COLUMN = 12  # a ledger transfer's amount: a number (in XLSX shown as ¥1,234.50)
+
+
+def _amount(entry: dict) -> str:
+    """The amount a ledger transfer moved, as the API's plain decimal string ('' otherwise)."""
+    if entry.get("kind") != "transfer":
+        return ""
+    for change in entry["changes"]:
+        if change["field"] == "amount" and change["new"] is not None:
+            return str(change["new"])
+    return ""
 
 
 ACTION_LABELS = {
@@ -55,7 +70,12 @@ ACTION_LABELS = {
 
 
 def _changes_text(changes: list[dict]) -> str:
-    return "; ".join(f"{c['label']}: {_text(c['old'])} → {_text(c['new'])}" for c in changes)
+    """What a person reads (labels, names, ¥ amounts); the JSON column keeps the raw values."""
+    return "; ".join(
+        f"{c['label']}: {_text(c.get('old_display', c['old']))} → "
+        f"{_text(c.get('new_display', c['new']))}"
+        for c in changes
+    )
 
 
 def _text(value) -> str:
@@ -90,6 +110,7 @@ def flat_rows(query: history.HistoryQuery, user, progress=None):
                 entry["reason"],
                 _changes_text(changes),
                 dumps(changes),
+                _amount(entry),
             ]
         done += len(rows)
         if progress is not None:
@@ -143,6 +164,7 @@ def write_csv(fileobj, query, user, head, progress=None) -> int:
 
 def write_xlsx(path, query, user, head, progress=None) -> int:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("History")[:31])
@@ -150,6 +172,10 @@ def write_xlsx(path, query, user, head, progress=None) -> int:
     sheet.append(columns())
     count = 0
     for row in flat_rows(query, user, progress):
+        if row[AMOUNT_COLUMN]:
+            cell = WriteOnlyCell(sheet, value=Decimal(row[AMOUNT_COLUMN]))
+            cell.number_format = money.XLSX_FORMAT
+            row[AMOUNT_COLUMN] = cell
         sheet.append(row)
         count += 1
     workbook.save(path)

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from access.models import Role
 from access.selectors import active_assignments, scope_q, sees_everything
-from core import timeline
+from core import display, timeline
 from core.errors import InvalidInput
 
 from . import registry
@@ -420,12 +420,15 @@ def _substitutions(target, query, after, obj_sentinel) -> dict | None:
             exact[_hashable(obj_sentinel)] = value
     if query.user_id is not None:
         exact[_hashable(_S_USER)] = query.user_id
+    # Dates are looked up in the form the compiled query carries them: the backend's own
+    # (on SQLite a UTC string, on PostgreSQL the datetime itself).
+    adapt = connection.ops.adapt_datetimefield_value
     if query.since is not None:
-        exact[_hashable(_S_SINCE)] = query.since
+        exact[_hashable(adapt(_S_SINCE))] = adapt(query.since)
     if query.until is not None:
-        exact[_hashable(_S_UNTIL)] = query.until
+        exact[_hashable(adapt(_S_UNTIL))] = adapt(query.until)
     if after is not None:
-        exact[_hashable(_S_AFTER_AT)] = after.at
+        exact[_hashable(adapt(_S_AFTER_AT))] = adapt(after.at)
         exact[_hashable(_S_AFTER_PK)] = after.history_id
     for i, action in enumerate(query.actions):
         strings[_S_STR % f"a{i}"] = action
@@ -510,7 +513,7 @@ def diff(hist, new, old, *, language: str | None = None) -> list[dict]:
         if new is None and before in (None, ""):
             continue
         changes.append({"field": name, "label": label, "old": plain(before), "new": plain(after)})
-    return changes
+    return display.label_model_changes(hist.instance_type, changes)
 
 
 def diff_values(fields, new: dict, old: dict | None) -> list[dict]:
@@ -616,7 +619,8 @@ def entries(rows: list[Row]) -> list[dict]:
         for record in records:
             prev = prevs.get(record["_previous"])
             ready[(key, record[pk])] = entry(hist, record, prev, language)
-    return [ready[(row.model_key, row.history_id)] for row in rows]
+    out = [ready[(row.model_key, row.history_id)] for row in rows]
+    return display.label_changes(out, model_by_key)
 
 
 def entry(hist, record: dict, prev: dict | None, language: str | None = None) -> dict:

@@ -14,6 +14,10 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
 CELERY_USERNAME = "system.celery"
 COMMAND_USERNAME = "system.command"
 
@@ -50,7 +54,9 @@ def service_user(username: str):
         user = User(username=username, is_service=True, first_name=username)
         user.set_unusable_password()
         user._history_user = None  # it creates itself; nobody else is acting yet
-        user._change_reason = "service identity created on first use"
+        # Stored once, so in the deployment's language (not the caller's).
+        with translation.override(settings.LANGUAGE_CODE):
+            user._change_reason = gettext("service identity created on first use")
         user.save()
     return user
 

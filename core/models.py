@@ -167,3 +167,58 @@ class VerificationRun(models.Model):
         if self.status == self.Status.NOT_CHECKED:
             return None
         return self.status == self.Status.OK
+
+
+class Notification(AuditedModel):
+    """A message for one user, read or unread; one per (user, key), so whatever sends it
+    again (a retried task, the same reminder on the same day) sends nothing new.
+
+    What it is about is named, not linked: `obj_type` ("app_label.model") and `obj_id`,
+    and a `link` for people to follow. The kernel references no domain table.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    key = models.CharField(
+        _("key"), max_length=200, help_text=_("Sending the same key to a user again does nothing.")
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    message = models.TextField(_("message"), max_length=2000)
+    link = models.CharField(_("link"), max_length=500, blank=True, default="")
+    obj_type = models.CharField(_("about (type)"), max_length=100, blank=True, default="")
+    obj_id = models.BigIntegerField(_("about (id)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key"),
+            models.CheckConstraint(
+                condition=~models.Q(key="") & ~models.Q(message=""),
+                name="notification_key_and_message",
+            ),
+        ]
+        indexes = [
+            # A user's list, newest first; and their unread ones.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_new"),
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                name="notification_user_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["obj_type", "obj_id"], name="notification_obj"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.message[:50]}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

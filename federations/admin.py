@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from access.models import Role
 from access.selectors import active_assignments, sees_everything
-from core.admin import AuditedAdmin
 from core.admin import ScopedAdmin as CoreScopedAdmin
+from core.admin import ServiceAdmin
 from core.errors import DomainError
 
 from . import admin_views
@@ -23,34 +23,43 @@ from .selectors import (
     federations_visible_to,
     memberships_visible_to,
     organizations_visible_to,
+    regions_visible_to,
     staff_visible_to,
 )
 from .services import (
-    federation_save,
-    membership_save,
+    federation_register,
+    federation_update,
+    membership_add,
+    membership_update,
     organization_change_state,
-    organization_save,
-    staff_save,
+    organization_register,
+    organization_update,
+    staff_add,
+    staff_update,
 )
 
 
-@admin.register(Region)
-class RegionAdmin(AuditedAdmin):
-    list_display = ["name", "code", "level", "area_type", "parent"]
-    list_filter = ["level", "area_type"]
-    search_fields = ["name", "code"]
-    list_select_related = ["parent"]
-    autocomplete_fields = ["parent"]
-    readonly_fields = ["path"]
-
-
-class ScopedAdmin(CoreScopedAdmin):
+class ScopedAdmin(ServiceAdmin, CoreScopedAdmin):
     def _township_paths(self, request):
         return [
             a.federation.township.path
             for a in active_assignments(request.user)
             if a.role == Role.FEDERATION_STAFF and a.federation_id
         ]
+
+
+@admin.register(Region)
+class RegionAdmin(ScopedAdmin):
+    """Every role reads the regions of its scope (the pages of its organizations link to
+    them); administrators keep the tree."""
+
+    selector = staticmethod(regions_visible_to)
+    list_display = ["name", "code", "level", "area_type", "parent"]
+    list_filter = ["level", "area_type"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path"]
 
 
 class OrganizationForm(forms.ModelForm):
@@ -122,6 +131,32 @@ class OrganizationAdmin(ScopedAdmin):
         (_("brand organization"), {"fields": ["is_brand", "brand_year", "state"]}),
     ]
 
+    @admin.display(description=_("categories"))
+    def category_labels(self, obj):
+        return "、".join(str(c) for c in obj.categories.all()) if obj else ""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the categories as their labels (the checkbox field is the form's own).
+        return [
+            (
+                name,
+                {
+                    **opts,
+                    "fields": [
+                        "category_labels" if f == "categories_field" else f for f in opts["fields"]
+                    ],
+                },
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "category_labels"]
+
     def get_autocomplete_fields(self, request):
         # Region autocomplete is an administrator's tool; staff pick from their township.
         return self.autocomplete_fields if sees_everything(request.user) else []
@@ -137,19 +172,21 @@ class OrganizationAdmin(ScopedAdmin):
         return field
 
     def save_model(self, request, obj, form, change):
-        organization_save(
-            actor=request.user,
-            organization=obj,
-            categories=form.cleaned_data["categories_field"],
-            reason=self.reason(form),
-        )
+        values = self.service_values(form, change)
+        if not change or "categories_field" in form.changed_data:
+            values["categories"] = form.cleaned_data["categories_field"]
+        if change:
+            saved = organization_update(actor=request.user, organization_id=obj.pk, **values)
+        else:
+            saved = organization_register(actor=request.user, **values)
+        self.saved(obj, saved)
 
     def _change_state(self, request, queryset, state, reason):
         done = 0
         for org in queryset:
             try:
                 organization_change_state(
-                    actor=request.user, organization=org, state=state, reason=str(reason)
+                    actor=request.user, organization_id=org.pk, state=state, reason=str(reason)
                 )
                 done += 1
             except DomainError as exc:
@@ -233,10 +270,16 @@ class FederationAdmin(ScopedAdmin):
     inlines = [StaffInline, MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        federation_save(actor=request.user, federation=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = federation_update(actor=request.user, federation_id=obj.pk, **values)
+        else:
+            saved = federation_register(actor=request.user, **values)
+        self.saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
-        pass  # the inlines are read-only: staff and members have their own pages
+        # The inlines are read-only: staff and members have their own pages.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 def _limit_federations(admin_obj, request, field):
@@ -273,7 +316,12 @@ class FederationStaffAdmin(ScopedAdmin):
         return _limit_federations(self, request, field) if db_field.name == "federation" else field
 
     def save_model(self, request, obj, form, change):
-        staff_save(actor=request.user, staff=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = staff_update(actor=request.user, staff_id=obj.pk, **values)
+        else:
+            saved = staff_add(actor=request.user, **values)
+        self.saved(obj, saved)
 
 
 @admin.register(Membership)
@@ -290,4 +338,9 @@ class MembershipAdmin(ScopedAdmin):
         return _limit_federations(self, request, field) if db_field.name == "federation" else field
 
     def save_model(self, request, obj, form, change):
-        membership_save(actor=request.user, membership=obj, reason=self.reason(form))
+        values = self.service_values(form, change)
+        if change:
+            saved = membership_update(actor=request.user, membership_id=obj.pk, **values)
+        else:
+            saved = membership_add(actor=request.user, **values)
+        self.saved(obj, saved)

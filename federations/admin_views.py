@@ -21,6 +21,7 @@ from .selectors import regions_visible_to
 
 CHART_HEIGHT = 220
 CHART_BAR = 18
+CHART_LABEL_ROOM = 140
 
 
 def _context(model_admin, request, title, **extra):
@@ -34,11 +35,22 @@ def _context(model_admin, request, title, **extra):
 
 class TargetForm(forms.Form):
     region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("region"))
-    on = forms.DateField(label=_("staff counted on"), required=False)
+    on = forms.DateField(
+        label=_("staff counted on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text=_("A date as YYYY-MM-DD (the browser offers a calendar); empty: today."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = regions_visible_to(user).filter(level__in=REPORT_LEVELS)
+
+    def widest_region(self):
+        """The user's own scope: the highest region it may report on (None: none)."""
+        regions = list(self.fields["region"].queryset)
+        return min(regions, key=lambda r: (len(r.path), r.path)) if regions else None
 
 
 def chart(rows, region):
@@ -79,7 +91,8 @@ def chart(rows, region):
             )
     return {
         "bars": bars,
-        "width": 60 + len(children) * group,
+        # Room on the right for the last label, drawn at 35° past its bars.
+        "width": 60 + len(children) * group + CHART_LABEL_ROOM,
         "height": CHART_HEIGHT,
         "urban_y": y(10),
         "rural_y": y(5),
@@ -91,6 +104,11 @@ def chart(rows, region):
 
 def targets(model_admin, request):
     form = TargetForm(request.GET or None, user=request.user)
+    if not form.is_bound:
+        # Opened from the menu: the report of the user's own scope, not a blank page.
+        region = form.widest_region()
+        if region is not None:
+            form = TargetForm({"region": region.pk}, user=request.user)
     context = _context(model_admin, request, gettext("Policy-target progress"), form=form)
     if form.is_valid():
         region = form.cleaned_data["region"]

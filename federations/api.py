@@ -31,14 +31,38 @@ from .selectors import (
     staff_visible_to,
 )
 from .services import (
-    federation_save,
+    federation_register,
+    federation_update,
     membership_add,
     membership_end,
     organization_change_state,
-    organization_save,
+    organization_register,
+    organization_update,
     staff_add,
     staff_end,
 )
+
+
+def _service_values(validated: dict) -> dict:
+    """Validated input → the service's keyword arguments: an object named by id in the body
+    (`community`) is `community_id`, resolved by the service within the user's scope; a
+    missing reason is ""."""
+    values = {(f"{k}_id" if k in ID_FIELDS else k): v for k, v in validated.items()}
+    values.setdefault("reason", "")
+    return values
+
+
+class IdField(serializers.IntegerField):
+    """An object named by its id in a request body. The service resolves it within the
+    user's scope: an id out of scope answers exactly as one that does not exist (400)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+
+# Body fields that name an object by id.
+ID_FIELDS = {"community", "township", "federation", "organization"}
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -191,9 +215,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class OrganizationInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
-    community = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.filter(level=Region.Level.COMMUNITY)
-    )
+    community = IdField(help_text="A community or village (id)")
     credit_code = serializers.CharField(max_length=18, required=False, allow_blank=True)
     legal_status = serializers.ChoiceField(choices=Organization.LegalStatus.choices)
     categories = serializers.ListField(
@@ -298,14 +320,7 @@ class OrganizationViewSet(
         org = self.get_object()
         return Response(OrganizationSerializer(org, context=self._context_for([org])).data)
 
-    def _save(self, org, data):
-        categories = data.pop("categories", None)
-        reason = data.pop("reason", "")
-        for field, value in data.items():
-            setattr(org, field, value)
-        organization_save(
-            actor=self.request.user, organization=org, categories=categories, reason=reason
-        )
+    def _output(self, org):
         org = self.get_queryset().get(pk=org.pk)
         return OrganizationSerializer(org, context=self._context_for([org])).data
 
@@ -313,17 +328,18 @@ class OrganizationViewSet(
     def create(self, request):
         data = OrganizationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(
-            self._save(Organization(), dict(data.validated_data)),
-            status=status.HTTP_201_CREATED,
-        )
+        org = organization_register(actor=request.user, **_service_values(data.validated_data))
+        return Response(self._output(org), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrganizationInputSerializer, responses=OrganizationSerializer)
     def partial_update(self, request, pk=None):
         org = self.get_object()
         data = OrganizationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(self._save(org, dict(data.validated_data)))
+        org = organization_update(
+            actor=request.user, organization_id=org.pk, **_service_values(data.validated_data)
+        )
+        return Response(self._output(org))
 
     @extend_schema(request=OrganizationStateInputSerializer, responses=OrganizationSerializer)
     @action(detail=True, methods=["post"], url_path="state")
@@ -331,9 +347,10 @@ class OrganizationViewSet(
         org = self.get_object()
         data = OrganizationStateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        org = organization_change_state(actor=request.user, organization=org, **data.validated_data)
-        org = self.get_queryset().get(pk=org.pk)
-        return Response(OrganizationSerializer(org, context=self._context_for([org])).data)
+        org = organization_change_state(
+            actor=request.user, organization_id=org.pk, **data.validated_data
+        )
+        return Response(self._output(org))
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="Default: today")],
@@ -455,9 +472,7 @@ class FederationSerializer(serializers.ModelSerializer):
 class FederationInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Federation.Kind.choices, required=False)
-    township = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.filter(level=Region.Level.TOWNSHIP)
-    )
+    township = IdField(help_text="A township or street (id)")
     credit_code = serializers.CharField(max_length=18)
     registered_on = serializers.DateField(required=False, allow_null=True)
     head_name = serializers.CharField(max_length=100)
@@ -499,31 +514,29 @@ class FederationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             ),
         )
 
-    def _save(self, fed, data):
-        reason = data.pop("reason", "")
-        for field, value in data.items():
-            setattr(fed, field, value)
-        federation_save(actor=self.request.user, federation=fed, reason=reason)
+    def _output(self, fed):
         return FederationSerializer(self.get_queryset().get(pk=fed.pk)).data
 
     @extend_schema(request=FederationInputSerializer, responses={201: FederationSerializer})
     def create(self, request):
         data = FederationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(
-            self._save(Federation(), dict(data.validated_data)), status=status.HTTP_201_CREATED
-        )
+        fed = federation_register(actor=request.user, **_service_values(data.validated_data))
+        return Response(self._output(fed), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FederationInputSerializer, responses=FederationSerializer)
     def partial_update(self, request, pk=None):
         fed = self.get_object()
         data = FederationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(self._save(fed, dict(data.validated_data)))
+        fed = federation_update(
+            actor=request.user, federation_id=fed.pk, **_service_values(data.validated_data)
+        )
+        return Response(self._output(fed))
 
 
 class StaffInputSerializer(StrictInputSerializer):
-    federation = serializers.PrimaryKeyRelatedField(queryset=Federation.objects.all())
+    federation = IdField(help_text="A federation (id)")
     name = serializers.CharField(max_length=100)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     is_social_worker = serializers.BooleanField(required=False)
@@ -556,18 +569,11 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         return staff_visible_to(self.request.user)
 
-    def _federation(self, federation):
-        # A federation out of the user's scope is 404, as if it did not exist.
-        return get_object_or_404(federations_visible_to(self.request.user), pk=federation.pk)
-
     @extend_schema(request=StaffInputSerializer, responses={201: StaffSerializer})
     def create(self, request):
         data = StaffInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        reason = values.pop("reason", "")
-        values["federation"] = self._federation(values["federation"])
-        staff = staff_add(actor=request.user, staff=FederationStaff(**values), reason=reason)
+        staff = staff_add(actor=request.user, **_service_values(data.validated_data))
         return Response(StaffSerializer(staff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EndInputSerializer, responses=StaffSerializer)
@@ -578,7 +584,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         staff = staff_end(
             actor=request.user,
-            staff=staff,
+            staff_id=staff.pk,
             ended_on=data.validated_data["on"],
             reason=data.validated_data["reason"],
         )
@@ -632,8 +638,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MembershipInputSerializer(StrictInputSerializer):
-    federation = serializers.PrimaryKeyRelatedField(queryset=Federation.objects.all())
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    federation = IdField(help_text="A federation (id)")
+    organization = IdField(help_text="An organization (id)")
     joined_on = serializers.DateField()
     reason = ReasonField(required=False, allow_blank=True)
 
@@ -682,16 +688,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def create(self, request):
         data = MembershipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        federation = get_object_or_404(
-            federations_visible_to(request.user), pk=data.validated_data["federation"].pk
-        )
-        membership = membership_add(
-            actor=request.user,
-            federation=federation,
-            organization=data.validated_data["organization"],
-            joined_on=data.validated_data["joined_on"],
-            reason=data.validated_data.get("reason", ""),
-        )
+        membership = membership_add(actor=request.user, **_service_values(data.validated_data))
         m = self.get_queryset().get(pk=membership.pk)
         return Response(
             MembershipSerializer(m, context=self._context_for([m])).data,
@@ -706,7 +703,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         membership_end(
             actor=request.user,
-            membership=membership,
+            membership_id=membership.pk,
             left_on=data.validated_data["on"],
             reason=data.validated_data["reason"],
         )

@@ -21,7 +21,7 @@ from .models import (
     Region,
 )
 
-REASON = "demo data"
+REASON = "演示数据"
 JOINED = datetime.date(2021, 1, 1)
 
 

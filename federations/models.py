@@ -1,9 +1,12 @@
 """Regions (city → county → township → community), organizations and federations."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audited import AuditedModel
@@ -127,6 +130,41 @@ def _choice_values(choices) -> list[str]:
 
 
 CREDIT_CODE_FORMAT = Q(credit_code="") | Q(credit_code__regex=CREDIT_CODE_REGEX)
+# Date bounds (README, "Dates"). A date that records the past (an organization founded,
+# its party building started or ended, a federation registered) lies between PAST_FLOOR
+# and today. A period's dates (staff started and ended, a membership joined and left) lie
+# between PERIOD_FLOOR and the last day of next year, the last fiscal year the system plans
+# for (fiscal year = calendar year): a planned end may be ahead, a year 7487 may not.
+PAST_FLOOR = datetime.date(1949, 10, 1)
+PERIOD_FLOOR = datetime.date(2000, 1, 1)
+
+
+def period_ceiling(today: datetime.date | None = None) -> datetime.date:
+    return datetime.date((today or timezone.localdate()).year + 1, 12, 31)
+
+
+def date_bound_errors(instance, *, past: tuple = (), period: tuple = ()) -> dict:
+    """{field: reason} for each of `instance`'s dates outside its bounds."""
+    today = timezone.localdate()
+    errors = {}
+    for name in past:
+        value = getattr(instance, name)
+        if isinstance(value, datetime.date) and not PAST_FLOOR <= value <= today:
+            errors[name] = _("A date from %(floor)s to today (%(today)s).") % {
+                "floor": PAST_FLOOR.isoformat(),
+                "today": today.isoformat(),
+            }
+    for name in period:
+        value = getattr(instance, name)
+        ceiling = period_ceiling(today)
+        if isinstance(value, datetime.date) and not PERIOD_FLOOR <= value <= ceiling:
+            errors[name] = _("A date from %(floor)s to %(ceiling)s (the end of next year).") % {
+                "floor": PERIOD_FLOOR.isoformat(),
+                "ceiling": ceiling.isoformat(),
+            }
+    return errors
+
+
 phone_validator = RegexValidator(r"^[0-9+\- ]{5,32}$", _("A phone number has digits only."))
 
 
@@ -406,6 +444,8 @@ class Organization(AuditedModel):
                 "status": self.LegalStatus(self.legal_status).label,
                 "prefix": prefix,
             }
+        elif self.credit_code and Federation.objects.filter(credit_code=self.credit_code).exists():
+            errors["credit_code"] = _("A federation already has this credit code.")
         if self.party_form == self.PartyForm.NONE:
             if self.party_established_on or self.party_ended_on:
                 errors["party_established_on"] = _("No party building: leave the dates empty.")
@@ -419,6 +459,11 @@ class Organization(AuditedModel):
             errors["brand_year"] = _("Only a brand organization has a recognition year.")
         elif self.brand_year and not 2000 <= self.brand_year <= 2100:
             errors["brand_year"] = _("A year between 2000 and 2100.")
+        bounds = date_bound_errors(
+            self, past=("founded_on", "party_established_on", "party_ended_on")
+        )
+        for field, reason in bounds.items():
+            errors.setdefault(field, reason)
         if errors:
             raise ValidationError(errors)
 
@@ -555,6 +600,7 @@ class Federation(AuditedModel):
             errors["head_approval_reference"] = _(
                 "A township official serves as head only with an approval reference."
             )
+        errors.update(date_bound_errors(self, past=("registered_on",)))
         if errors:
             raise ValidationError(errors)
 
@@ -613,6 +659,14 @@ class FederationStaff(AuditedModel):
     @staticmethod
     def active_q(on, prefix: str = "") -> Q:
         return active_on_q(on, start="started_on", end="ended_on", prefix=prefix)
+
+    def clean(self):
+        super().clean()
+        errors = date_bound_errors(self, period=("started_on", "ended_on"))
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            errors.setdefault("ended_on", _("The end date is not before the start date."))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(AuditedModel):
@@ -694,5 +748,7 @@ class Membership(AuditedModel):
                     "joined_on",
                     _("The organization is already a member of this federation in that period."),
                 )
+        for field, reason in date_bound_errors(self, period=("joined_on", "left_on")).items():
+            errors.setdefault(field, reason)
         if errors:
             raise ValidationError(errors)

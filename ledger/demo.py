@@ -7,17 +7,19 @@ from .models import AccountKind, TransferKind
 from .services import AccountScope
 
 
-def load(*, city_path: str, township_path: str) -> dict:
-    """The demo accounts, scoped to the demo city and its first township (region paths)."""
+def load(places: dict) -> dict:
+    """The demo accounts; the domain's places give their scope as data (region paths, ids)."""
     actor = service_user("system.command")
-    city, township = AccountScope(region_path=city_path), AccountScope(region_path=township_path)
+    city = AccountScope(region_path=places["city"].path)
+    township = AccountScope(region_path=places["township"].path)
+    organization, federation = places.get("organization"), places.get("federation")
     treasury = services.open_account(
         actor=actor,
         kind=AccountKind.EXTERNAL,
         name="东营市财政国库",
         code="external:treasury:city",
         scope=city,
-        reason="demo data",
+        reason="演示数据",
     )
     payee = services.open_account(
         actor=actor,
@@ -25,7 +27,7 @@ def load(*, city_path: str, township_path: str) -> dict:
         name="收款单位（演示）",
         code="external:payee:demo",
         scope=township,
-        reason="demo data",
+        reason="演示数据",
     )
     source = services.open_account(
         actor=actor,
@@ -33,7 +35,7 @@ def load(*, city_path: str, township_path: str) -> dict:
         name="社区公益事业补助资金（演示）",
         code="demo:source:welfare",
         scope=township,
-        reason="demo data",
+        reason="演示数据",
     )
     project = services.open_account(
         actor=actor,
@@ -41,7 +43,21 @@ def load(*, city_path: str, township_path: str) -> dict:
         name="为老服务项目承诺（演示）",
         code="demo:commitment:elderly",
         scope=township,
-        reason="demo data",
+        reason="演示数据",
+    )
+    # The federation keeps the demo organization's money in custody (it has no legal
+    # personality): its staff see an account and its movements, not an empty ledger.
+    custody = services.open_account(
+        actor=actor,
+        kind=AccountKind.CUSTODIAL,
+        name=f"{organization.name}代管账户（演示）" if organization else "代管账户（演示）",
+        code="demo:custodial:elderly",
+        scope=AccountScope(
+            region_path=places["township"].path,
+            federation_id=federation.pk if federation else None,
+            organization_id=organization.pk if organization else None,
+        ),
+        reason="演示数据",
     )
     common = {"actor": actor, "source_account": source}
     steps = [
@@ -53,6 +69,10 @@ def load(*, city_path: str, township_path: str) -> dict:
          "第一期服务费", "demo:ledger:pay1"),
         (services.reserve, project, payee, "8000.00", TransferKind.PAYMENT,
          "第二期服务费（待验收）", "demo:ledger:pay2"),
+        (services.post_transfer, project, custody, "10000.00", TransferKind.DEPOSIT,
+         "拨入联合会代管账户：活动经费", "demo:ledger:deposit1"),
+        (services.post_transfer, custody, payee, "2600.00", TransferKind.EXPENSE,
+         "活动物资采购（凭票报销）", "demo:ledger:expense1"),
     ]  # fmt: skip
     for service, from_account, to_account, amount, kind, memo, key in steps:
         service(
@@ -64,4 +84,4 @@ def load(*, city_path: str, township_path: str) -> dict:
             memo=memo,
             idempotency_key=key,
         )
-    return {"treasury": treasury, "source": source, "commitment": project}
+    return {"treasury": treasury, "source": source, "commitment": project, "custody": custody}

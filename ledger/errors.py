@@ -32,7 +32,7 @@ class Overdraft(Conflict):
         detail = detail % {
             "account": getattr(account, "code", account),
             "source": getattr(source, "code", source),
-            "shortfall": f"¥{shortfall:.2f}",
+            "shortfall": yuan(shortfall),
         }
         super().__init__(
             detail,

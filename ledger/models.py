@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audited import AuditedModel
 from core.errors import Conflict
+from core.money import yuan
 from core.scoping import Scope
 from core.triggers import OneTimeChange
 
@@ -32,6 +33,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 class AccountKind(models.TextChoices):
     FUNDING_SOURCE = "funding_source", _("Funding source")
+    BUDGET_LINE = "budget_line", _("Budget line")
     COMMITMENT = "commitment", _("Project commitment")
     CUSTODIAL = "custodial", _("Custodial account")
     EXTERNAL = "external", _("Outside party")
@@ -39,6 +41,9 @@ class AccountKind(models.TextChoices):
 
 class TransferKind(models.TextChoices):
     FUNDING = "funding", _("Funding received")
+    BUDGET = "budget", _("Budgeted to a line")
+    ADJUSTMENT = "adjustment", _("Budget adjustment")
+    CARRY_FORWARD = "carry_forward", _("Carried forward")
     ALLOCATION = "allocation", _("Allocation")
     DONATION = "donation", _("Donation")
     PAYMENT = "payment", _("Payment")
@@ -427,7 +432,7 @@ class Transfer(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.from_account_id}→{self.to_account_id} ¥{self.amount}"
+        return f"#{self.pk} {self.from_account_id}→{self.to_account_id} {yuan(self.amount)}"
 
     def save(self, *args, **kwargs):
         # Transfers are written by ledger.services only (guarded SQL); never by save().

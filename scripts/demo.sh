@@ -2,7 +2,7 @@
 # Set up and run the demo: SQLite and in-process tasks unless DATABASE_URL / REDIS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+SKIP_BROWSER_SETUP=1 bash scripts/setup.sh  # the demo needs no browser
 export DJANGO_SETTINGS_MODULE=config.settings.local
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite on PostgreSQL and Redis. Extra arguments go to pytest.
+# Set up and run the whole test suite: the PostgreSQL and Redis pass, then the SQLite pass
+# (tests/sqlite: the demo's own path on SQLite; tests/browser: headless Chromium over the
+# seeded demo). Extra arguments go to pytest; a test path picks the pass it belongs to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,4 +24,31 @@ PY
 # The layers (DESIGN.md section 4) and the forbidden imports: a wrong import fails here.
 .venv/bin/lint-imports --no-cache \
   || { echo "An import breaks the layers (.importlinter)" >&2; exit 1; }
-exec .venv/bin/python -m pytest "$@"
+
+# Split the arguments: paths under tests/sqlite or tests/browser go to the SQLite pass, other
+# paths to the PostgreSQL pass, options to both. With no path, both passes run everything.
+options=() pg_paths=() sqlite_paths=()
+for arg in "$@"; do
+  case "$arg" in
+    tests/sqlite*|tests/browser*) sqlite_paths+=("$arg") ;;
+    tests*) pg_paths+=("$arg") ;;
+    *) options+=("$arg") ;;
+  esac
+done
+run_pg=1 run_sqlite=1
+if (( ${#pg_paths[@]} + ${#sqlite_paths[@]} > 0 )); then
+  (( ${#pg_paths[@]} > 0 )) || run_pg=0
+  (( ${#sqlite_paths[@]} > 0 )) || run_sqlite=0
+fi
+status=0
+if (( run_pg )); then
+  echo "== PostgreSQL and Redis pass" >&2
+  .venv/bin/python -m pytest "${options[@]}" "${pg_paths[@]}" || status=$?
+fi
+if (( run_sqlite )); then
+  echo "== SQLite pass: the demo's database (tests/sqlite) and headless Chromium (tests/browser)" >&2
+  (( ${#sqlite_paths[@]} > 0 )) || sqlite_paths=(tests/sqlite tests/browser)
+  DJANGO_SETTINGS_MODULE=config.settings.test_sqlite \
+    .venv/bin/python -m pytest "${options[@]}" "${sqlite_paths[@]}" || status=$?
+fi
+exit $status

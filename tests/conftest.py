@@ -1,4 +1,6 @@
-"""Shared fixtures. The suite runs on PostgreSQL and Redis and fails when either is missing."""
+"""Shared fixtures. The suite runs on PostgreSQL and Redis and fails when either is missing,
+except the SQLite pass (config.settings.test_sqlite): tests/sqlite and tests/browser, the
+demo's own path, which scripts/test.sh runs after the PostgreSQL pass."""
 
 import os
 import socket
@@ -7,6 +9,29 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import make_region_tree, make_user
+
+SQLITE_FOLDERS = ("sqlite", "browser")
+
+
+def _sqlite_pass() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "SQLITE_TEST_PASS", False))
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/sqlite and tests/browser run in the SQLite pass only, everything else in the
+    PostgreSQL pass only."""
+    tests = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.abspath(str(collection_path))
+    if path == tests or not path.startswith(tests + os.sep):
+        return None
+    top = os.path.relpath(path, tests).split(os.sep)[0]
+    if top in ("conftest.py", "__init__.py"):
+        return None
+    if _sqlite_pass():
+        return top not in SQLITE_FOLDERS
+    return True if top in SQLITE_FOLDERS else None
 
 
 def pytest_addoption(parser):
@@ -22,10 +47,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say why tests were skipped (by default only the deeper runs are: --run-slow)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.section("skipped tests, and why")
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{count:5d}  {reason}")
+
+
 def pytest_sessionstart(session):
     from django.conf import settings
 
-    if os.environ.get("ALLOW_NON_POSTGRES_TESTS") == "1":
+    if os.environ.get("ALLOW_NON_POSTGRES_TESTS") == "1" or _sqlite_pass():
         return
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:

@@ -117,6 +117,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "access.lockout.lockout_response"
+# Logins and failed attempts are recorded in axes' tables (the login record, not model
+# history); nobody manages them by hand, so their English admin pages are not shown.
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -171,11 +174,18 @@ CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
     "task": "audit.verify",
     "schedule": crontab(hour=3, minute=0),
 }
+# Approvals: flag overdue requests and remind their approvers (one notice per request and day).
+CELERY_BEAT_SCHEDULE["approvals-remind-overdue"] = {
+    "task": "approvals.remind_overdue",
+    "schedule": crontab(minute=5),
+}
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers an anonymous request with the first class's challenge, so
+    # it gets 401 with `WWW-Authenticate: Token` (session authentication has none: 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "access.authentication.TokenAuthentication",  # expiring, revocable (access.ApiToken)
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # A view may replace this list; the rules every endpoint keeps are in
     # API_GUARD_PERMISSION_CLASSES below.
@@ -222,6 +232,15 @@ SPECTACULAR_SETTINGS = {
         "LedgerTransferStateEnum": "ledger.models.TransferState",
         # core
         "VerificationStatusEnum": "core.models.VerificationRun.Status",
+        # funds
+        "FundsSourceKindEnum": "funds.models.SourceKind",
+        "FundsApprovalStateEnum": "funds.models.ApprovalState",
+        "FundsFiscalYearStateEnum": "funds.models.FiscalYearState",
+        "FundsPurchaseCategoryEnum": "funds.models.PurchaseCategory",
+        # approvals
+        "ApprovalLevelEnum": "approvals.models.Level",
+        "ApprovalRequestStateEnum": "approvals.models.RequestState",
+        "ApprovalVerdictEnum": "approvals.models.Verdict",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -247,6 +266,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # Django's own loggers print through the root handler only: its default console handler
+    # (active when DEBUG) would print every line a second time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 CSRF_FAILURE_VIEW = "config.api.views.csrf_failure"

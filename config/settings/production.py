@@ -1,7 +1,18 @@
 """Production: secrets and hosts come from the environment, with no default."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
+
+# No silent fallback to the demo's SQLite file and in-process tasks: production names its
+# database and its Redis (broker, cache, sessions), or refuses to start.
+for _name in ("DATABASE_URL", "REDIS_URL"):
+    if not env(_name, default=""):
+        raise ImproperlyConfigured(
+            f"Set the {_name} environment variable: production settings do not fall back to "
+            "SQLite and in-process tasks."
+        )
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

@@ -54,10 +54,15 @@ class ApiGuardMiddleware:
             view_class, "authentication_classes", api_settings.DEFAULT_AUTHENTICATION_CLASSES
         )
         drf_request = Request(request, authenticators=[auth() for auth in authentication])
+        django_user = getattr(request, "user", None)
         try:
             drf_request.user  # noqa: B018 (authenticates)
         except exceptions.APIException:
-            return None  # the view refuses the credentials itself, in its own words
+            # The view refuses the credentials itself, in its own words (a session without
+            # its CSRF token: 403 naming CSRF). DRF has set the request's user to anonymous
+            # on the way out; the view must see the session's user again to say so.
+            request.user = django_user
+            return None
         for guard in guards:
             if not guard.has_permission(drf_request, view_class):
                 code = getattr(guard, "code", None) or "permission_denied"

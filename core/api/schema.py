@@ -2,8 +2,8 @@
 
 ERROR_STATUSES = {
     "400": "Invalid input (including a query string, JSON nesting or amount past its bound)",
-    "401": "Not authenticated (token)",
-    "403": "Not authenticated or not permitted",
+    "401": "Not authenticated (see WWW-Authenticate)",
+    "403": "Not permitted",
     "404": "Not found or out of scope",
     "405": "Method not allowed",
     "409": "Conflict with the current state or a database rule",
@@ -31,6 +31,12 @@ RETRY_AFTER = {
 }
 
 
+WWW_AUTHENTICATE = {
+    "description": "How to authenticate: `Token` (send `Authorization: Token <token>`)",
+    "schema": {"type": "string"},
+}
+
+
 def add_error_responses(result, generator, request, public):
     """Document the common error shape on every operation, and that optional query
     parameters (filters, ordering, pagination) read an empty value as not given."""
@@ -47,6 +53,11 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(
                     code,
                     {"description": description, "content": {"application/json": {"schema": ref}}},
+                )
+            unauthenticated = responses.get("401")
+            if unauthenticated is not None and "$ref" not in unauthenticated:
+                unauthenticated.setdefault("headers", {}).setdefault(
+                    "WWW-Authenticate", WWW_AUTHENTICATE
                 )
             throttled = responses.get("429")
             if throttled is not None and "$ref" not in throttled:

@@ -3,7 +3,9 @@
 
     ALLOW   the role may: 2xx, on the in-scope and on the out-of-scope object alike
     SCOPED  the role may on objects in its scope (2xx); out of scope answers 404 (an id in
-            the path), or 403/404 (an object named in the query or the body)
+            the path), 400 naming the field as for an id that does not exist (an object
+            named in the body), or 403/404 (an object named in the query)
+    401     not authenticated (anonymous): 401 with a WWW-Authenticate header
     403     refused, whatever the object (an out-of-scope object may answer 404 instead)
     404     the role sees no such object at all
 
@@ -26,49 +28,97 @@ ALLOW, SCOPED = "allow", "scoped"
 # fmt: off
 #  method, path                                               admin  fin_cty fin_twn fed    org    auditor anon
 MATRIX: dict[tuple[str, str], tuple] = {
-    ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
+    ("GET", "/api/v1/me/"):                                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/auth/token/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
     # One's own tokens: every user lists and revokes its own (an auditor too: credentials
     # are not data); another user's token is not found.
-    ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+    ("GET", "/api/v1/auth/tokens/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("DELETE", "/api/v1/auth/tokens/{id}/"):                  (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
     # federations/: regions, organizations, federations, staff, members, reports
-    ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("GET", "/api/v1/organizations/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/organizations/"):                       (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/organizations/{id}/"):                   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("PATCH", "/api/v1/organizations/{id}/"):                 (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("POST", "/api/v1/organizations/{id}/state/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/organizations/{id}/eligibility/"):       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("POST", "/api/v1/organizations/import/"):                (ALLOW, 403,    403,    ALLOW,  403,    403,   403),
-    ("GET", "/api/v1/federations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/federations/"):                         (ALLOW, 403,    403,    403,    403,    403,   403),
+    ("GET", "/api/v1/regions/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/regions/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/organizations/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/organizations/"):                       (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/organizations/{id}/"):                   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/organizations/{id}/"):                 (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/organizations/{id}/state/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/organizations/{id}/eligibility/"):       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/organizations/import/"):                (ALLOW, 403,    403,    ALLOW,  403,    403,   401),
+    ("GET", "/api/v1/federations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/federations/"):                         (ALLOW, 403,    403,    403,    403,    403,   401),
     # A representative sees no federation, not even its own (see the report to the lead).
-    ("GET", "/api/v1/federations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("PATCH", "/api/v1/federations/{id}/"):                   (ALLOW, 403,    403,    403,    403,    403,   403),
-    ("GET", "/api/v1/federation-staff/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/federation-staff/"):                    (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/federation-staff/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
-    ("POST", "/api/v1/federation-staff/{id}/end/"):           (ALLOW, 403,    403,    SCOPED, 404,    403,   403),
-    ("GET", "/api/v1/members/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("POST", "/api/v1/members/"):                             (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/members/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   403),
-    ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
-    ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 403),
+    ("GET", "/api/v1/federations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/federations/{id}/"):                   (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/federation-staff/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/federation-staff/"):                    (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/federation-staff/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("POST", "/api/v1/federation-staff/{id}/end/"):           (ALLOW, 403,    403,    SCOPED, 404,    403,   401),
+    ("GET", "/api/v1/members/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/members/"):                             (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/members/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/members/{id}/leave/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/reports/targets/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("GET", "/api/v1/reports/targets/export/"):               (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    # funds/: fiscal years, sources, budgets, lines, adjustments, carry-forwards, report
+    ("GET", "/api/v1/fiscal-years/"):                         (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/fiscal-years/"):                        (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/fiscal-years/{id}/"):                    (ALLOW, ALLOW,  ALLOW,  404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/fiscal-years/{id}/close/"):             (ALLOW, 403,    403,    404,    404,    403,   401),
+    ("GET", "/api/v1/fiscal-years/{id}/closing-report/"):     (ALLOW, ALLOW,  ALLOW,  404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/funding-sources/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/funding-sources/"):                     (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/funding-sources/{id}/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("PATCH", "/api/v1/funding-sources/{id}/"):               (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/funding-sources/{id}/submit/"):         (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/funding-sources/{id}/carry-forward/"):  (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budgets/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budgets/"):                             (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budgets/{id}/"):                         (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/budgets/{id}/submit/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budget-lines/"):                         (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budget-lines/"):                        (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budget-lines/{id}/"):                    (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("PATCH", "/api/v1/budget-lines/{id}/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("DELETE", "/api/v1/budget-lines/{id}/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/budget-adjustments/"):                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/budget-adjustments/"):                  (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/budget-adjustments/{id}/"):              (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/carry-forwards/"):                       (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/carry-forwards/{id}/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/reports/budget-execution/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/reports/budget-execution/export/"):      (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
     # ledger/: read-only
-    ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
-    ("GET", "/api/v1/ledger/transfers/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 403),
-    ("GET", "/api/v1/ledger/transfers/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 403),
+    ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/ledger/transfers/"):                     (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/ledger/transfers/{id}/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
     # audit/: auditors and administrators; a job is its owner's
-    ("GET", "/api/v1/audit/history/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/history/diff/"):                   (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/exports/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 403),
-    ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
-    ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403),
+    ("GET", "/api/v1/audit/history/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/history/diff/"):                   (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/exports/"):                        (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/audit/verify/"):                         (ALLOW, 403,    403,    403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/jobs/{id}/"):                            (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
+    ("GET", "/api/v1/jobs/{id}/download/"):                   (ALLOW, SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 401),
+    # core: notifications are their user's own
+    ("GET", "/api/v1/notifications/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/notifications/{id}/read/"):             (SCOPED, SCOPED, SCOPED, SCOPED, SCOPED, 403,  401),
+    # approvals/: the inbox lists only what the user may decide now (SCOPED: 200, maybe
+    # empty); a request is decided by the officers of the level it waits for, never by its
+    # submitter (federation staff of A submitted A's); withdrawn by its submitter only.
+    ("GET", "/api/v1/approvals/"):                            (SCOPED, SCOPED, ALLOW,  SCOPED, SCOPED, SCOPED, 401),
+    ("GET", "/api/v1/approvals/{id}/"):                       (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("POST", "/api/v1/approvals/{id}/approve/"):              (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/reject/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/return/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/withdraw/"):             (403,   403,    403,    SCOPED, 404,    403,   401),
+    ("GET", "/api/v1/approval-policies/"):                    (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/approval-policies/"):                   (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/approval-policies/{id}/"):               (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("PATCH", "/api/v1/approval-policies/{id}/"):             (ALLOW, 403,    403,    403,    403,    403,   401),
+    ("GET", "/api/v1/approval-delegations/"):                 (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/approval-delegations/"):                (403,   SCOPED, SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/approval-delegations/{id}/"):            (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/approval-delegations/{id}/revoke/"):    (ALLOW, 403,    SCOPED, 404,    404,    403,   401),
 }
 # fmt: on
 
@@ -161,7 +211,77 @@ def _diff(w, role):
     return Req(query=query), None
 
 
+def _source_body(w, side):
+    return {
+        "name": f"新资金{side}",
+        "kind": "community_welfare_subsidy",
+        "fiscal_year": 2026,
+        "region": w[f"town_{side}"].pk,
+        "issuer": "东营区财政局",
+        "document_number": f"东区财〔2026〕新{side}号",
+        "appropriated_amount": "1000.00",
+    }
+
+
+def _line_body(w, side):
+    return {
+        "budget": w[f"draft_budget_{side}"].pk,
+        "category": "culture_sports",
+        "source": w[f"source25_{side}"].pk,
+        "amount": "10.00",
+    }
+
+
+def _adjustment_body(w, side):
+    return {
+        "from_line": w[f"line_{side}1"].pk,
+        "to_line": w[f"line_{side}2"].pk,
+        "amount": "10.00",
+        "reason": "调剂",
+    }
+
+
+def _execution_report(w, role):
+    return (
+        Req(query={"region": w["town_a"].pk, "fiscal_year": 2026}),
+        Req(query={"region": w["town_b"].pk, "fiscal_year": 2026}),
+    )
+
+
 END = {"on": "2026-12-31", "reason": "测试"}
+
+
+def _own_notification(w, role):
+    other = "auditor" if role == "administrator" else "administrator"
+    own = w.objects.get(f"notification_{role}", w[f"notification_{other}"])
+    return Req(path={"id": own.pk}), Req(path={"id": w[f"notification_{other}"].pk})
+
+
+def _decide(reason):
+    return lambda w, role: (
+        Req(path={"id": w["approval_a"].pk}, body={"reason": reason}),
+        Req(path={"id": w["approval_b"].pk}, body={"reason": reason}),
+    )
+
+
+def _delegation_body(w, role):
+    """Each officer delegates at its own region to its peer there; out: township B."""
+    import datetime
+
+    today = str(datetime.date.today())
+    if role == "finance_county":
+        region, to = w["county"], w["user_finance_county2"]
+    else:
+        region, to = w["town_a"], w["user_finance_town2"]
+    body = {"to_user": to.pk, "region": region.pk, "starts_on": today, "ends_on": today}
+    out = {**body, "region": w["town_b"].pk, "to_user": w["user_finance_town_b2"].pk}
+    return Req(body=body), Req(body=out)
+
+
+def _policy_body(w, role):
+    tiers = [{"above_amount": "0.00", "level": "county", "count": 1}]
+    return Req(body={"kind": "test_step", "region": w["county"].pk, "tiers": tiers}), None
+
 
 # How each row is called: (the in-scope request, the out-of-scope request or None).
 # Rows not listed are called once, with no parameters.
@@ -229,11 +349,93 @@ REQUESTS = {
     ),
     ("GET", "/api/v1/reports/targets/"): _report,
     ("GET", "/api/v1/reports/targets/export/"): _report,
+    ("GET", "/api/v1/fiscal-years/{id}/"): lambda w, role: (
+        Req(path={"id": w["fy_2026"].pk}),
+        None,
+    ),
+    ("POST", "/api/v1/fiscal-years/"): lambda w, role: (Req(body={"year": 2030}), None),
+    ("POST", "/api/v1/fiscal-years/{id}/close/"): lambda w, role: (
+        Req(path={"id": w["fy_2027"].pk}, body={"reason": "年终"}),
+        None,
+    ),
+    ("GET", "/api/v1/fiscal-years/{id}/closing-report/"): lambda w, role: (
+        Req(path={"id": w["fy_2026"].pk}),
+        None,
+    ),
+    ("POST", "/api/v1/funding-sources/"): lambda w, role: (
+        Req(body=_source_body(w, "a")),
+        Req(body=_source_body(w, "b")),
+    ),
+    ("GET", "/api/v1/funding-sources/{id}/"): _a_b("fsource"),
+    ("PATCH", "/api/v1/funding-sources/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_source_a"].pk}, body={"name": "改名的资金"}),
+        Req(path={"id": w["draft_source_b"].pk}, body={"name": "改名的资金"}),
+    ),
+    ("POST", "/api/v1/funding-sources/{id}/submit/"): lambda w, role: (
+        Req(path={"id": w["draft_source_a"].pk}, body={"reason": "请审批"}),
+        Req(path={"id": w["draft_source_b"].pk}, body={"reason": "请审批"}),
+    ),
+    ("POST", "/api/v1/funding-sources/{id}/carry-forward/"): lambda w, role: (
+        Req(path={"id": w["old_source_a2"].pk}, body={"reason": "结转"}),
+        Req(path={"id": w["old_source_b2"].pk}, body={"reason": "结转"}),
+    ),
+    ("POST", "/api/v1/budgets/"): lambda w, role: (
+        Req(body={"region": w["town_a"].pk, "fiscal_year": 2027, "title": "新预算"}),
+        Req(body={"region": w["town_b"].pk, "fiscal_year": 2027, "title": "新预算"}),
+    ),
+    ("GET", "/api/v1/budgets/{id}/"): _a_b("budget"),
+    ("POST", "/api/v1/budgets/{id}/submit/"): lambda w, role: (
+        Req(path={"id": w["draft_budget_a"].pk}, body={}),
+        Req(path={"id": w["draft_budget_b"].pk}, body={}),
+    ),
+    ("POST", "/api/v1/budget-lines/"): lambda w, role: (
+        Req(body=_line_body(w, "a")),
+        Req(body=_line_body(w, "b")),
+    ),
+    ("GET", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["line_a1"].pk}),
+        Req(path={"id": w["line_b1"].pk}),
+    ),
+    ("PATCH", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_line_a"].pk}, body={"amount": "20.00"}),
+        Req(path={"id": w["draft_line_b"].pk}, body={"amount": "20.00"}),
+    ),
+    ("DELETE", "/api/v1/budget-lines/{id}/"): lambda w, role: (
+        Req(path={"id": w["draft_line_a"].pk}),
+        Req(path={"id": w["draft_line_b"].pk}),
+    ),
+    ("POST", "/api/v1/budget-adjustments/"): lambda w, role: (
+        Req(body=_adjustment_body(w, "a")),
+        Req(body=_adjustment_body(w, "b")),
+    ),
+    ("GET", "/api/v1/budget-adjustments/{id}/"): _a_b("adjustment"),
+    ("GET", "/api/v1/carry-forwards/{id}/"): _a_b("carry"),
+    ("GET", "/api/v1/reports/budget-execution/"): _execution_report,
+    ("GET", "/api/v1/reports/budget-execution/export/"): _execution_report,
     ("GET", "/api/v1/ledger/accounts/{id}/"): _a_b("account"),
     ("GET", "/api/v1/ledger/transfers/{id}/"): _a_b("transfer"),
     ("GET", "/api/v1/audit/history/diff/"): _diff,
     ("GET", "/api/v1/jobs/{id}/"): _own_job,
     ("GET", "/api/v1/jobs/{id}/download/"): _own_job,
+    ("POST", "/api/v1/notifications/{id}/read/"): _own_notification,
+    ("GET", "/api/v1/approvals/"): lambda w, role: (Req(), None),
+    ("GET", "/api/v1/approvals/{id}/"): _a_b("approval"),
+    ("POST", "/api/v1/approvals/{id}/approve/"): _decide("同意"),
+    ("POST", "/api/v1/approvals/{id}/reject/"): _decide("不同意"),
+    ("POST", "/api/v1/approvals/{id}/return/"): _decide("请补充"),
+    ("POST", "/api/v1/approvals/{id}/withdraw/"): _decide("撤回"),
+    ("POST", "/api/v1/approval-policies/"): _policy_body,
+    ("GET", "/api/v1/approval-policies/{id}/"): lambda w, role: (
+        Req(path={"id": w["approval_policy"].pk}),
+        None,
+    ),
+    ("PATCH", "/api/v1/approval-policies/{id}/"): lambda w, role: (
+        Req(path={"id": w["approval_policy"].pk}, body={"overdue_after_hours": 24}),
+        None,
+    ),
+    ("POST", "/api/v1/approval-delegations/"): _delegation_body,
+    ("GET", "/api/v1/approval-delegations/{id}/"): _a_b("delegation"),
+    ("POST", "/api/v1/approval-delegations/{id}/revoke/"): _a_b("delegation"),
 }
 
 

@@ -119,3 +119,31 @@ def test_integer_filters_refuse_fractions(client_for, world):
     params = schema_dict()["paths"]["/api/v1/ledger/accounts/"]["get"]["parameters"]
     owner_id = next(p for p in params if p["name"] == "owner_id")
     assert owner_id["schema"]["type"] == "integer"
+
+
+def test_anonymous_requests_get_401_with_a_challenge(api):
+    """An anonymous API request got 403 (the first authentication class, session, has no
+    challenge). Fixed in config/settings/base.py: token authentication first, so 401 with
+    `WWW-Authenticate: Token`, in the common error shape; the schema documents the header."""
+    from tests.api.openapi import schema_dict
+
+    response = api.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert set(response.json()) == {"code", "detail", "fields"}
+    me = schema_dict()["paths"]["/api/v1/me/"]["get"]["responses"]["401"]
+    assert "WWW-Authenticate" in me["headers"]
+
+
+def test_a_session_write_without_csrf_names_csrf(world):
+    """A logged-in session posting without its CSRF token got 401 "not authenticated" once
+    anonymous requests got 401: the API guard's own authentication (core/api/guards.py) left
+    the request's user anonymous after the CSRF refusal, so the view saw nobody logged in.
+    Fixed there: the session's user is restored, and the view answers 403 naming CSRF."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.users["federation_staff"])
+    response = client.post("/api/v1/members/", {}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]

@@ -26,7 +26,7 @@ def test_management_commands_write_as_the_command_identity(db):
     record = Region.history.filter(code="370500").first()
     assert record.history_user.username == COMMAND_USERNAME
     assert record.history_actor == "command:seed_demo"
-    assert record.history_change_reason == "demo data"
+    assert record.history_change_reason == "演示数据"  # the demo speaks Chinese
     assert User.objects.get(username=COMMAND_USERNAME).has_usable_password() is False
 
 
@@ -80,10 +80,9 @@ def test_a_service_called_from_the_shell_records_who_made_the_change(regions, us
     org = regions["org_a"]
     code = (
         "from access.models import User\n"
-        "from federations.models import Organization\n"
         "from federations.services import organization_change_state\n"
         f"organization_change_state(actor=User.objects.get(pk={users['admin'].pk}),"
-        f" organization=Organization.objects.get(pk={org.pk}), state='suspended',"
+        f" organization_id={org.pk}, state='suspended',"
         " reason='整改')\n"
     )
     call_command("shell", command=code)

@@ -23,6 +23,8 @@ INSERT_ONLY_MODELS: set[str] = {
     # audit's own insert-only records (append-only in PostgreSQL, core/triggers.py)
     "audit.ChangeCapture",
     "audit.AccessLog",
+    # Approval decisions: insert-only (audit_append_only), each its own record.
+    "approvals.ApprovalDecision",
 }
 
 

@@ -28,6 +28,29 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS" in result.stderr
 
 
+SECRETS = {"SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "fund.example.cn"}
+
+
+def test_production_refuses_to_start_without_database_url():
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    base.update(SECRETS, DJANGO_SETTINGS_MODULE="config.settings.production")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=base, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "Set the DATABASE_URL environment variable" in result.stderr
+
+
+def test_production_refuses_to_start_without_redis_url():
+    base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    base.update(SECRETS, DJANGO_SETTINGS_MODULE="config.settings.production")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=base, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "Set the REDIS_URL environment variable" in result.stderr
+
+
 def test_check_deploy_reports_nothing():
     result = run_manage(
         "check",
@@ -45,3 +68,18 @@ def test_defaults_are_chinese_and_shanghai(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert "en" in dict(settings.LANGUAGES)
+
+
+def test_a_log_line_is_printed_once():
+    base = {k: v for k, v in os.environ.items()}
+    base.update(DJANGO_SETTINGS_MODULE="config.settings.local", DEBUG="true")
+    code = "import logging; logging.getLogger('django.request').warning('marker-%s', 'once')"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("marker-once") == 1, result.stderr

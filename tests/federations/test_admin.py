@@ -35,7 +35,9 @@ def test_changelist_links_the_report_and_the_import(admin_client, regions):
 
 def test_target_page_has_a_table_and_an_svg_chart(admin_client, regions):
     page = admin_client.get(BASE + "targets/").content.decode()
-    assert "<form" in page and 'id="target-chart"' not in page
+    # Opened from the menu: the user's own scope (the administrator's: the city).
+    assert "<form" in page and 'id="target-chart"' in page
+    assert 'type="date"' in page
     html = admin_client.get(BASE + f"targets/?region={regions['city'].pk}").content.decode()
     assert 'id="target-chart"' in html and "<rect" in html and "<table" in html
     assert "城市社区平均组织数（目标≥10）" in html and "东营区" in html
@@ -123,3 +125,176 @@ def test_dissolve_action(admin_client, regions):
     org.refresh_from_db()
     assert org.state == "dissolved"
     assert org.memberships.get().left_on is not None
+
+
+def test_a_change_passes_only_the_fields_changed(admin_client, regions, monkeypatch):
+    """The service gets the fields the form changed, not the whole instance: a field the
+    form did not change is never written back from it."""
+    from federations import admin as federations_admin
+
+    org = regions["org_a"]
+    org.founded_on = "2020-01-01"
+    org.representative_name = "张三"
+    org.save()
+    calls = []
+    real = federations_admin.organization_update
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(federations_admin, "organization_update", spy)
+    response = admin_client.post(
+        f"{BASE}{org.pk}/change/",
+        {
+            "name": "改名的服务队",
+            "community": org.community_id,
+            "legal_status": "filed",
+            "credit_code": "",
+            "founded_on": "2020-01-01",
+            "categories_field": [],
+            "representative_name": "张三",
+            "representative_phone": "",
+            "representative_id_number": "",
+            "party_form": "none",
+            "party_established_on": "",
+            "party_ended_on": "",
+            "brand_year": "",
+            "change_reason": "更名",
+        },
+    )
+    assert response.status_code == 200  # no category: the form refuses it
+    assert calls == []
+    response = admin_client.post(
+        f"{BASE}{org.pk}/change/",
+        {
+            "name": "改名的服务队",
+            "community": org.community_id,
+            "legal_status": "filed",
+            "credit_code": "",
+            "founded_on": "2020-01-01",
+            "categories_field": ["volunteering"],
+            "representative_name": "张三",
+            "representative_phone": "",
+            "representative_id_number": "",
+            "party_form": "none",
+            "party_established_on": "",
+            "party_ended_on": "",
+            "brand_year": "",
+            "change_reason": "更名",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [sorted(c) for c in calls] == [
+        ["actor", "categories", "name", "organization_id", "reason"]
+    ]
+    org.refresh_from_db()
+    assert org.name == "改名的服务队"
+    assert org.history.first().history_change_reason == "更名"
+
+
+def test_a_rule_the_service_refuses_shows_on_the_form(admin_client, regions):
+    """No server error: the page comes back with the reason and what was typed."""
+    response = admin_client.post(
+        f"{BASE}add/",
+        {
+            "name": "府前社区志愿服务队",  # taken in that community
+            "community": regions["comm_a1"].pk,
+            "legal_status": "filed",
+            "credit_code": "",
+            "founded_on": "2020-01-01",
+            "categories_field": ["dance"],
+            "representative_name": "王五",
+            "party_form": "none",
+            "change_reason": "登记",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "该社区已登记同名组织" in html and "王五" in html
+    assert Organization.objects.filter(name="府前社区志愿服务队").count() == 1
+
+
+def test_staff_and_members_are_added_and_changed_through_the_services(staff_client, regions):
+    from federations.models import FederationStaff, Membership
+    from tests.federations.factories import make_org
+
+    fed = regions["federation_a"]
+    added = staff_client.post(
+        "/admin/federations/federationstaff/add/",
+        {
+            "federation": fed.pk,
+            "name": "后台社工",
+            "phone": "",
+            "is_social_worker": "on",
+            "started_on": "2025-01-01",
+            "ended_on": "",
+            "change_reason": "入职",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    worker = FederationStaff.objects.get(name="后台社工")
+    assert worker.history.get().history_change_reason == "入职"
+    elsewhere = staff_client.post(
+        "/admin/federations/federationstaff/add/",
+        {
+            "federation": regions["federation_b"].pk,
+            "name": "别处社工",
+            "started_on": "2025-01-01",
+        },
+    )
+    assert elsewhere.status_code == 200  # not a choice for this user
+    assert not FederationStaff.objects.filter(name="别处社工").exists()
+    loose = make_org(regions["comm_a2"], "后台新会员")
+    joined = staff_client.post(
+        "/admin/federations/membership/add/",
+        {
+            "federation": fed.pk,
+            "organization": loose.pk,
+            "joined_on": "2025-03-01",
+            "left_on": "",
+            "change_reason": "入会",
+        },
+    )
+    assert joined.status_code == 302, joined.content.decode()[:2000]
+    membership = Membership.objects.get(organization=loose)
+    left = staff_client.post(
+        f"/admin/federations/membership/{membership.pk}/change/",
+        {
+            "federation": fed.pk,
+            "organization": loose.pk,
+            "joined_on": "2025-03-01",
+            "left_on": "2025-06-01",
+            "change_reason": "退会",
+        },
+    )
+    assert left.status_code == 302, left.content.decode()[:2000]
+    membership.refresh_from_db()
+    assert membership.left_on.isoformat() == "2025-06-01"
+    assert membership.history.first().history_change_reason == "退会"
+
+
+def test_federation_change_in_the_admin(admin_client, regions):
+    fed = regions["federation_a"]
+    response = admin_client.post(
+        f"/admin/federations/federation/{fed.pk}/change/",
+        {
+            "name": fed.name,
+            "kind": fed.kind,
+            "township": fed.township_id,
+            "credit_code": fed.credit_code,
+            "registered_on": "",
+            "head_name": "新会长",
+            "head_approval_reference": "",
+            "is_active": "on",
+            "change_reason": "换届",
+            "staff-TOTAL_FORMS": "0",
+            "staff-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    fed.refresh_from_db()
+    assert fed.head_name == "新会长"
+    assert fed.history.first().history_change_reason == "换届"

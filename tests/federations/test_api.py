@@ -158,7 +158,9 @@ def test_federation_staff_register_an_organization_in_their_township(world, clie
     assert org.history.get().history_change_reason == "登记"
     assert org.history.get().history_user == users["federation_staff"]
     elsewhere = client.post("/api/v1/organizations/", {**NEW_ORG, "community": world["comm_b1"].pk})
-    assert elsewhere.status_code == 403
+    assert elsewhere.status_code == 400 and list(elsewhere.json()["fields"]) == ["community"]
+    # It joined the federation of the staff who registered it, today.
+    assert org.memberships.get().federation == world["federation_a"]
 
 
 def test_bad_input_is_a_4xx_naming_the_field(world, client_for, users):
@@ -271,7 +273,7 @@ def test_staff_endpoints(world, client_for, users):
     other = client.post(
         "/api/v1/federation-staff/", {**payload, "federation": world["federation_b"].pk}
     )
-    assert other.status_code == 404
+    assert other.status_code == 400 and "federation" in other.json()["fields"]
     ended = client.post(
         f"/api/v1/federation-staff/{mine.json()['id']}/end/", {"on": "2024-01-01", "reason": "x"}
     )
@@ -312,7 +314,7 @@ def test_membership_endpoints(world, client_for, users):
             "joined_on": "2025-03-01",
         },
     )
-    assert not_mine.status_code == 404
+    assert not_mine.status_code == 400 and "federation" in not_mine.json()["fields"]
     pk = created.json()["id"]
     early = client.post(f"/api/v1/members/{pk}/leave/", {"on": "2025-01-01", "reason": "退出"})
     assert early.status_code == 400 and "left_on" in early.json()["fields"]
@@ -336,3 +338,124 @@ def test_messages_follow_accept_language(world, client_for, users):
     assert "校验码错误" in chinese["fields"]["credit_code"][0]
     english = client.post("/api/v1/organizations/", payload, HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["fields"]["credit_code"][0].startswith("Wrong check character")
+
+
+def test_an_id_out_of_scope_answers_as_one_that_does_not_exist(world, client_for, users):
+    """Naming another township's object in a body reveals nothing: the same 400, naming the
+    field, as an id that does not exist (issue 17, item 7)."""
+    client = client_for(users["federation_staff"])
+    loose_b = make_org(world["comm_b1"], "王家村新组织")
+    missing = 999_999_999
+    org_a = world["org_a"]
+    cases = [
+        (
+            "post",
+            "/api/v1/federation-staff/",
+            lambda x: {"federation": x, "name": "甲", "started_on": "2025-01-01"},
+            world["federation_b"].pk,
+            "federation",
+        ),
+        (
+            "post",
+            "/api/v1/members/",
+            lambda x: {
+                "federation": x,
+                "organization": loose_b.pk,
+                "joined_on": "2025-01-01",
+            },
+            world["federation_b"].pk,
+            "federation",
+        ),
+        (
+            "post",
+            "/api/v1/members/",
+            lambda x: {
+                "federation": world["federation_a"].pk,
+                "organization": x,
+                "joined_on": "2025-01-01",
+            },
+            loose_b.pk,
+            "organization",
+        ),
+        (
+            "post",
+            "/api/v1/organizations/",
+            lambda x: {**NEW_ORG, "community": x},
+            world["comm_b1"].pk,
+            "community",
+        ),
+        (
+            "patch",
+            f"/api/v1/organizations/{org_a.pk}/",
+            lambda x: {"community": x},
+            world["comm_b1"].pk,
+            "community",
+        ),
+    ]
+    for method, url, body, out_of_scope, field in cases:
+        outside = getattr(client, method)(url, body(out_of_scope))
+        nowhere = getattr(client, method)(url, body(missing))
+        assert outside.status_code == 400, (url, field, outside.content)
+        assert list(outside.json()["fields"]) == [field], (url, outside.json())
+        assert outside.json() == nowhere.json(), (url, field)
+    # An administrator sees everywhere: the organization exists, but not in that township.
+    admin = client_for(users["admin"])
+    response = admin.post(
+        "/api/v1/members/",
+        {
+            "federation": world["federation_a"].pk,
+            "organization": loose_b.pk,
+            "joined_on": "2025-01-01",
+        },
+    )
+    assert response.status_code == 400 and "organization" in response.json()["fields"]
+    assert response.json() != nowhere.json()
+
+
+def test_dates_are_checked_against_sensible_bounds(world, client_for, users):
+    """A founding date is not in the future nor before 1949-10-01; staff and membership
+    dates lie between 2000-01-01 and the end of next year (issue 17, item 8)."""
+    today = datetime.date.today()
+    ceiling = datetime.date(today.year + 1, 12, 31)
+    client = client_for(users["federation_staff"])
+    base = {**NEW_ORG, "community": world["comm_a2"].pk}
+    for founded in ("9999-12-31", (today + datetime.timedelta(days=1)).isoformat(), "1900-01-01"):
+        response = client.post("/api/v1/organizations/", {**base, "founded_on": founded})
+        assert response.status_code == 400, (founded, response.content)
+        assert "1949-10-01" in response.json()["fields"]["founded_on"][0]
+    assert (
+        client.post("/api/v1/organizations/", {**base, "founded_on": "1949-10-01"}).status_code
+        == 201
+    )
+
+    staff = {"federation": world["federation_a"].pk, "name": "社工", "started_on": "1900-01-01"}
+    response = client.post("/api/v1/federation-staff/", staff)
+    assert response.status_code == 400 and "started_on" in response.json()["fields"]
+    worker = client.post("/api/v1/federation-staff/", {**staff, "started_on": "2025-01-01"})
+    assert worker.status_code == 201
+    far = client.post(
+        f"/api/v1/federation-staff/{worker.json()['id']}/end/", {"on": "7487-01-01", "reason": "x"}
+    )
+    assert far.status_code == 400 and ceiling.isoformat() in far.json()["fields"]["ended_on"][0]
+    planned = client.post(
+        f"/api/v1/federation-staff/{worker.json()['id']}/end/",
+        {"on": ceiling.isoformat(), "reason": "合同到期"},
+    )
+    assert planned.status_code == 200
+
+    membership = Membership.objects.get(organization=world["org_a"])
+    leave = client.post(
+        f"/api/v1/members/{membership.pk}/leave/", {"on": "7487-05-01", "reason": "x"}
+    )
+    assert leave.status_code == 400 and "left_on" in leave.json()["fields"]
+    org = make_org(world["comm_a2"], "待入会")
+    join = client.post(
+        "/api/v1/members/",
+        {"federation": world["federation_a"].pk, "organization": org.pk, "joined_on": "1999-12-31"},
+    )
+    assert join.status_code == 400 and "joined_on" in join.json()["fields"]
+    admin = client_for(users["admin"])
+    registered = admin.patch(
+        f"/api/v1/federations/{world['federation_a'].pk}/", {"registered_on": "9999-12-31"}
+    )
+    assert registered.status_code == 400 and "registered_on" in registered.json()["fields"]

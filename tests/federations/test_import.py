@@ -245,3 +245,129 @@ def test_a_short_error_list_is_answered_whole_with_no_job(users, regions):
     assert len(exc.value.fields["rows"]) == 3
     assert exc.value.fields["error_count"] == ["3"]
     assert "errors_job" not in exc.value.fields
+
+
+def _snapshot(names) -> list:
+    """Everything registering `names` left behind, without ids: the organizations' fields,
+    categories, memberships, and every history row's type, reason, user and actor."""
+    from federations.models import Membership, OrganizationCategory
+
+    def history(rows, *keys):
+        return sorted(
+            (*(str(getattr(h, k)) for k in keys), h.history_type, h.history_change_reason)
+            + (h.history_user_id, h.history_actor)
+            for h in rows
+        )
+
+    out = []
+    for org in Organization.objects.filter(name__in=names).order_by("name"):
+        fields = {
+            f.attname: getattr(org, f.attname)
+            for f in Organization._meta.concrete_fields
+            if not f.primary_key
+        }
+        out.append(
+            {
+                "fields": fields,
+                "categories": sorted(org.categories.values_list("category", flat=True)),
+                "memberships": sorted(
+                    org.memberships.values_list("federation_id", "joined_on", "left_on")
+                ),
+                "history": history(org.history.all(), "name"),
+                "category_history": history(
+                    OrganizationCategory.history.filter(organization_id=org.pk), "category"
+                ),
+                "membership_history": history(
+                    Membership.history.filter(organization_id=org.pk), "federation_id"
+                ),
+            }
+        )
+    return out
+
+
+def test_an_import_is_the_same_as_registering_each_row_through_the_service(users, regions):
+    """Same rows, same categories, same memberships (imported by a federation's staff, each
+    joins the federation), same history reasons and actors."""
+    from django.db import transaction
+
+    from core.context import acting_as
+    from federations.services import organization_register
+
+    staff = users["federation_staff"]
+    names = ["府前社区书画协会", "金湖社区舞蹈队"]
+    by_hand = [
+        {
+            "name": "府前社区书画协会",
+            "community_id": regions["comm_a1"].pk,
+            "legal_status": "social_group",
+            "credit_code": GOOD_CODE,
+            "categories": ["calligraphy_painting", "photography"],
+            "representative_name": "赵一",
+            "representative_phone": "13800000001",
+            "founded_on": datetime.date(2021, 5, 1),
+            "party_form": "own_branch",
+            "party_established_on": datetime.date(2022, 7, 1),
+            "is_brand": True,
+            "brand_year": 2024,
+        },
+        {
+            "name": "金湖社区舞蹈队",
+            "community_id": regions["comm_a2"].pk,
+            "legal_status": "filed",
+            "categories": ["dance"],
+            "representative_name": "钱二",
+            "founded_on": datetime.date(2022, 3, 15),
+        },
+    ]
+    snapshots = []
+    for run in ("import", "service"):
+        with transaction.atomic(), acting_as(user=staff):
+            if run == "import":
+                import_organizations(
+                    actor=staff, data=csv_bytes(*GOOD_ROWS[:2]), filename="r.csv", reason="年度登记"
+                )
+            else:
+                for values in by_hand:
+                    organization_register(actor=staff, reason="年度登记", **values)
+            snapshots.append(_snapshot(names))
+            transaction.set_rollback(True)
+    imported, registered = snapshots
+    assert len(imported) == 2
+    assert all(
+        s["memberships"] == [(regions["federation_a"].pk, datetime.date.today(), None)]
+        for s in imported
+    )
+    assert imported == registered
+
+
+def test_a_row_the_service_refuses_rolls_the_whole_import_back(users, regions, monkeypatch):
+    """A rule only the service checks (here: a row registered between validation and
+    writing) refuses the import and names the row."""
+    from federations import importing
+
+    real = importing.organization_register
+    calls = []
+
+    def register_then_race(**values):
+        calls.append(values["name"])
+        if len(calls) == 2:
+            real(**{**values, "reason": "meanwhile"})
+        return real(**values)
+
+    monkeypatch.setattr(importing, "organization_register", register_then_race)
+    before = Organization.objects.count()
+    with pytest.raises(ImportRefused) as exc:
+        import_organizations(actor=users["admin"], data=csv_bytes(*GOOD_ROWS), filename="x.csv")
+    assert [(e.line, e.column) for e in exc.value.errors] == [(3, "名称")]
+    assert Organization.objects.count() == before
+
+
+def test_an_implausible_date_is_a_bad_row(users, regions):
+    data = csv_bytes(
+        "未来队,370502001001,备案,,舞蹈,甲,,9999-12-31,无,,",
+        "古老队,370502001001,备案,,舞蹈,乙,,1900-01-01,单独党支部,2999-01-01,",
+    )
+    with pytest.raises(ImportRefused) as exc:
+        import_organizations(actor=users["admin"], data=data, filename="x.csv")
+    errors = {(e.line, e.column) for e in exc.value.errors}
+    assert {(2, "成立日期"), (3, "成立日期"), (3, "党建开始日期")} <= errors

@@ -6,6 +6,7 @@ from django.utils import translation
 
 from access import demo as access_demo
 from federations import demo as federations_demo
+from funds import demo as funds_demo
 from ledger import demo as ledger_demo
 
 
@@ -16,7 +17,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             places = federations_demo.load()
             logins = access_demo.load(places)
-            ledger_demo.load(city_path=places["city"].path, township_path=places["township"].path)
+            ledger_demo.load(places)
+            logins += funds_demo.load(places, password=access_demo.DEMO_PASSWORD)
         with translation.override("zh-hans"):
             self.stdout.write("演示账号 / demo logins (password: %s)" % access_demo.DEMO_PASSWORD)
             for role, username, scope in logins:

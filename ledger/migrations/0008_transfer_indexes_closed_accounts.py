@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0006_core_chain_and_triggers'),
+        ('ledger', '0007_budget_line_and_budget_transfer_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

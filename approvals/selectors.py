@@ -1,0 +1,247 @@
+"""Reads: who may see a request, who may decide it now (the inbox), an object's trail.
+
+Deciding power comes from finance-officer role assignments on a region: a requirement
+row names the region whose officers it waits for, so "may decide now" is an indexed
+look-up of the user's regions among open requirements. Delegations in force take a
+region away from its delegator.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from access.models import Role
+from access.selectors import active_assignments, scope_q, sees_everything
+
+from .models import (
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalRequest,
+    ApprovalRequirement,
+    Delegation,
+    Level,
+)
+from .registry import get_step
+
+REQUEST_LOOKUPS = {
+    "region": "scope_region",
+    "federation": "federation",
+    "organization": "organization",
+}
+
+
+def officer_regions(user) -> dict[int, object]:
+    """The regions `user` holds as a finance officer: {region_id: Region}."""
+    return {
+        a.region_id: a.region
+        for a in active_assignments(user)
+        if a.role == Role.FINANCE_OFFICER and a.region_id
+    }
+
+
+def delegations_in_force(*, on: datetime.date | None = None) -> QuerySet:
+    on = on or timezone.localdate()
+    return Delegation.objects.filter(revoked_at__isnull=True, starts_on__lte=on, ends_on__gte=on)
+
+
+def regions_delegated_away(user, *, on: datetime.date | None = None) -> set[int]:
+    if not getattr(user, "pk", None):
+        return set()
+    return set(
+        delegations_in_force(on=on).filter(from_user=user).values_list("region_id", flat=True)
+    )
+
+
+def decider_region_ids(user, *, on: datetime.date | None = None) -> list[int]:
+    """The regions whose open requirements `user` may decide today."""
+    regions = officer_regions(user)
+    if not regions:
+        return []
+    away = regions_delegated_away(user, on=on)
+    return sorted(set(regions) - away)
+
+
+def requests_visible_to(user) -> QuerySet:
+    """Requests in the user's scope, and the ones they submitted."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ApprovalRequest.objects.none()
+    if sees_everything(user):
+        return ApprovalRequest.objects.all()
+    q = scope_q(user, **REQUEST_LOOKUPS)
+    own = Q(submitter=user)
+    return ApprovalRequest.objects.filter(own if q is None else (q | own))
+
+
+def still_needed_subquery(request_ref: str = "pk"):
+    """Approvals a request still needs (open requirements' needed − given)."""
+    return Coalesce(
+        Subquery(
+            ApprovalRequirement.objects.filter(request=OuterRef(request_ref), is_open=True)
+            .order_by()
+            .values("request")
+            .annotate(n=Sum(F("needed") - F("given")))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
+    """What `user` may decide now, as open requirement rows (one per request): at a region
+    they hold as a finance officer (not delegated away), of a request they neither
+    submitted nor created nor decided yet. Each row's `request` is loaded, and the row is
+    annotated with `request_still_needed`; filter and order on the row's copies (kind,
+    amount, submitted_at, due_at, scope_path)."""
+    regions = decider_region_ids(user, on=on)
+    if not regions:
+        return ApprovalRequirement.objects.none().annotate(request_still_needed=Value(0))
+    decided = ApprovalDecision.objects.filter(request=OuterRef("request"), user=user)
+    rows = (
+        ApprovalRequirement.objects.filter(is_open=True, region_id__in=regions)
+        .exclude(submitter=user)
+        .exclude(created_by=user)
+        .filter(~Exists(decided))
+    )
+    if len(regions) > 1:
+        # One row per request, whichever of the user's regions it waits at.
+        twin = ApprovalRequirement.objects.filter(
+            request=OuterRef("request"), is_open=True, region_id__in=regions, pk__lt=OuterRef("pk")
+        )
+        rows = rows.filter(~Exists(twin))
+    return rows.select_related("request__submitter", "request__scope_region").annotate(
+        request_still_needed=still_needed_subquery("request")
+    )
+
+
+def inbox_requests(rows) -> list[ApprovalRequest]:
+    """The requests of a page of inbox rows, in order, each with its `still_needed`."""
+    out = []
+    for row in rows:
+        request = row.request
+        request.still_needed = row.request_still_needed
+        out.append(request)
+    return out
+
+
+INBOX_VALUES = {
+    "r_id": F("request_id"),
+    "r_kind": F("request__kind"),
+    "r_owner_type": F("request__owner_type"),
+    "r_owner_id": F("request__owner_id"),
+    "r_amount": F("request__amount"),
+    "r_region": F("request__region_id"),
+    "r_federation": F("request__federation_id"),
+    "r_organization": F("request__organization_id"),
+    "r_scope_region": F("request__scope_region_id"),
+    "r_scope_region_name": F("request__scope_region__name"),
+    "r_submitter": F("request__submitter_id"),
+    "r_submitter_username": F("request__submitter__username"),
+    "r_submitter_first": F("request__submitter__first_name"),
+    "r_submitter_last": F("request__submitter__last_name"),
+    "r_reason": F("request__reason"),
+    "r_state": F("request__state"),
+    "r_submitted_at": F("request__submitted_at"),
+    "r_due_at": F("request__due_at"),
+}
+
+
+def inbox_values(rows: QuerySet) -> QuerySet:
+    """The inbox rows as plain values (no model instances: the API's hot path)."""
+    return rows.values(**INBOX_VALUES, r_still_needed=F("request_still_needed"))
+
+
+def summaries_for(requests) -> dict[int, str]:
+    """{request id: the owning app's one-line summary}; one describe() call per kind.
+    `requests`: ApprovalRequest objects, or (id, kind, owner_type, owner_id) tuples."""
+    rows = [
+        (r.pk, r.kind, r.owner_type, r.owner_id) if isinstance(r, ApprovalRequest) else tuple(r)
+        for r in requests
+    ]
+    by_kind: dict[str, list] = {}
+    for row in rows:
+        by_kind.setdefault(row[1], []).append(row)
+    out = {}
+    for kind, group in by_kind.items():
+        step = get_step(kind)
+        texts = step.summaries(sorted({r[3] for r in group})) if step else {}
+        for pk, _kind, owner_type, owner_id in group:
+            out[pk] = texts.get(owner_id) or f"{owner_type} #{owner_id}"
+    return out
+
+
+def request_with_trail(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related(
+        "submitter", "created_by", "policy", "scope_region", "region", "federation", "organization"
+    ).prefetch_related(
+        Prefetch(
+            "decisions",
+            queryset=ApprovalDecision.objects.select_related("region", "delegation__from_user"),
+        ),
+        Prefetch("requirements", queryset=ApprovalRequirement.objects.select_related("region")),
+    )
+
+
+def approval_trail(owner_type: str, owner_id: int) -> list[ApprovalRequest]:
+    """Every request of one object, newest first, with its decisions (three queries)."""
+    return list(
+        request_with_trail(
+            ApprovalRequest.objects.filter(owner_type=owner_type, owner_id=owner_id)
+        ).order_by("-submitted_at", "-id")
+    )
+
+
+def policies_visible_to(user) -> QuerySet:
+    """Policies are public to every signed-in user (they say who must approve what)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ApprovalPolicy.objects.none()
+    return ApprovalPolicy.objects.select_related("region").prefetch_related("tiers")
+
+
+def policy_for(kind: str, ancestors: list) -> ApprovalPolicy | None:
+    """The most specific active policy for `kind` among `ancestors` (regions, any order)."""
+    if not ancestors:
+        return None
+    found = list(
+        ApprovalPolicy.objects.filter(
+            kind=kind, is_active=True, region_id__in=[r.pk for r in ancestors]
+        )
+        .select_related("region")
+        .prefetch_related("tiers")
+    )
+    if not found:
+        return None
+    return max(found, key=lambda p: len(p.region.path))
+
+
+def required_levels(tiers, amount: Decimal) -> dict[str, int]:
+    """{level: distinct approvals needed} for `amount`: every tier whose threshold the
+    amount exceeds applies (a threshold of 0: every amount); the largest count per level."""
+    needed: dict[str, int] = {}
+    for tier in tiers:
+        if amount > tier.above_amount:
+            needed[tier.level] = max(needed.get(tier.level, 0), tier.count)
+    order = {level.value: i for i, level in enumerate(Level)}
+    return dict(sorted(needed.items(), key=lambda kv: order[kv[0]]))
+
+
+def delegations_visible_to(user) -> QuerySet:
+    """Administrators: all; finance officers and auditors: those of their region subtree;
+    everyone: their own."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Delegation.objects.none()
+    qs = Delegation.objects.select_related("from_user", "to_user", "region", "revoked_by")
+    if sees_everything(user):
+        return qs
+    q = scope_q(user, region="region", roles=(Role.FINANCE_OFFICER, Role.AUDITOR))
+    own = Q(from_user=user) | Q(to_user=user)
+    return qs.filter(own if q is None else (q | own))
+
+
+def decisions_visible_to(user) -> QuerySet:
+    """Decisions on the requests the user may see."""
+    return ApprovalDecision.objects.filter(request__in=requests_visible_to(user).values("pk"))

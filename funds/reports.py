@@ -1,0 +1,421 @@
+"""The budget execution report (预算执行情况), computed from the ledger alone.
+
+It lives in funds, the lowest layer that knows what the ledger's accounts mean (sources
+and lines); projects, which posts allocations and payments, sits above and needs nothing
+of its own here. No counter kept beside the ledger is read: every figure is a sum of
+ledger transfers, grouped by the kind of the accounts on either side.
+
+The contract with the apps that move money out of budget lines (projects):
+
+- Allocating is a transfer from a budget line's account (kind `budget_line`) to a project
+  commitment account (kind `commitment`), carrying the line's money tag as its source:
+  `ledger.reserve` when approved (pending: *reserved*), `ledger.commit_pending` at contract
+  signing (posted: *committed*), `ledger.void_pending` when released. Money given back to
+  the line is a transfer (or reversal) from the commitment account to the line.
+- Paying is a posted transfer out of the commitment account to anything that is not a
+  budget line (an outside payee, a custodial account): *paid*; its reversal, back into the
+  commitment account from the same kind of account, un-pays.
+- One commitment account per allocation, fed from one line: the report attributes a
+  commitment's payments to the line that fed it (with the same money tag). If several
+  lines feed one commitment with the same tag, its payments go to the first of them.
+
+The figures, per row:
+
+- appropriated: posted into a source's account from outside (the treasury, donors) or
+  carried in from an earlier year, less reversals back out;
+- budgeted: posted into lines from sources and other lines (budgets, adjustments), less
+  what left them for sources or other lines (adjustments out);
+- reserved: pending out of lines; committed: posted out of lines into commitments, less
+  what came back; paid: out of those commitments to payees, less reversals;
+- carried_forward: posted out with kind `carry_forward` (into the next year);
+- available: money still to be budgeted (at the source) or allocated (on lines):
+  appropriated − budgeted − carried (sources) and budgeted − reserved − committed −
+  carried (lines), which is the accounts' cached available balance, checked by tests.
+
+A fixed number of queries whatever the size: the lines and sources in scope, the year's
+sources by money tag, the region children, and one statement of grouped sums over the
+ledger (through the ledger's (account, id) indexes: it reads the transfers of the accounts
+in scope, never the whole ledger).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from federations.models import Region
+
+from .models import ApprovalState, BudgetLine, FundingSource, PurchaseCategory, SourceKind
+
+ZERO = Decimal("0.00")
+FIGURES = ("appropriated", "budgeted", "reserved", "committed", "paid", "carried_forward",
+           "available")  # fmt: skip
+GROUPS = ("region", "source_kind", "source", "category", "line")
+FIGURE_LABELS = {
+    "appropriated": gettext_lazy("Appropriated"),
+    "budgeted": gettext_lazy("Budgeted"),
+    "reserved": gettext_lazy("Reserved (pending)"),
+    "committed": gettext_lazy("Committed"),
+    "paid": gettext_lazy("Paid"),
+    "carried_forward": gettext_lazy("Carried forward"),
+    "available": gettext_lazy("Available"),
+}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the report needs of a funding source (read with values(), not as models)."""
+
+    pk: int
+    name: str
+    kind: str
+    region_id: int
+    region_path: str
+    account_id: int
+    money_tag_id: int
+
+
+_SOURCE_VALUES = ("id", "name", "kind", "region_id", "region__path", "account_id", "money_tag_id")
+
+
+def _source_infos(queryset) -> list[SourceInfo]:
+    return [SourceInfo(*row) for row in queryset.values_list(*_SOURCE_VALUES).order_by("id")]
+
+
+@dataclass
+class Fact:
+    """The figures of one line account's money of one tag, or of one source's account."""
+
+    region_id: int
+    region_path: str
+    source: SourceInfo | None
+    category: str | None  # None: money at the source, not yet budgeted
+    line_id: int | None
+    figures: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, ZERO))
+    moved_out: Decimal = ZERO  # a source's money budgeted to lines (shown on the lines)
+    label: str = ""  # a line's: region · category · source
+
+
+def _d(value) -> Decimal:
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+# The figures of every holder (line or source account) by money tag, in one statement:
+# part 'out' and 'in' classify the holder's own transfers by state, transfer kind and the
+# other side's account kind; 'paid' and 'unpaid' follow the commitments the holders fed.
+_FIGURES_SQL = """
+WITH holders AS ({lines} UNION {sources}),
+outs AS (
+  SELECT t.from_account_id AS holder, t.to_account_id AS other, t.source_account_id AS tag,
+         t.state, t.kind, a.kind AS other_kind, t.amount
+  FROM ledger_transfer t
+  JOIN holders h ON h.account_id = t.from_account_id
+  JOIN ledger_account a ON a.id = t.to_account_id
+),
+ins AS (
+  SELECT t.to_account_id AS holder, t.from_account_id AS other, t.source_account_id AS tag,
+         t.state, a.kind AS other_kind, t.amount
+  FROM ledger_transfer t
+  JOIN holders h ON h.account_id = t.to_account_id
+  JOIN ledger_account a ON a.id = t.from_account_id
+  WHERE t.state = 'posted'
+),
+feeds AS (
+  SELECT other AS commitment, tag, MIN(holder) AS holder,
+         SUM(CASE WHEN state = 'posted' THEN amount ELSE 0 END) AS given
+  FROM outs WHERE other_kind = 'commitment'
+  GROUP BY other, tag
+),
+returned AS (
+  SELECT other AS commitment, tag, SUM(amount) AS back
+  FROM ins WHERE other_kind = 'commitment'
+  GROUP BY other, tag
+)
+SELECT 'out' AS part, holder, tag,
+  SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind = 'carry_forward' THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'commitment'
+      THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'external'
+      THEN amount ELSE 0 END),
+  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward'
+      AND other_kind NOT IN ('commitment', 'external') THEN amount ELSE 0 END)
+FROM outs
+GROUP BY holder, tag
+UNION ALL
+SELECT 'in', holder, tag,
+  SUM(CASE WHEN other_kind = 'commitment' THEN amount ELSE 0 END),
+  SUM(CASE WHEN other_kind <> 'commitment' THEN amount ELSE 0 END),
+  0, 0, 0
+FROM ins
+GROUP BY holder, tag
+UNION ALL
+SELECT 'paid', f.holder, f.tag,
+  SUM(f.given - COALESCE(r.back, 0) - COALESCE(b.posted, 0)), 0, 0, 0, 0
+FROM feeds f
+LEFT JOIN returned r ON r.commitment = f.commitment AND r.tag = f.tag
+LEFT JOIN ledger_sourcebalance b ON b.account_id = f.commitment AND b.source_account_id = f.tag
+GROUP BY f.holder, f.tag
+"""
+
+
+def _figures(lines_qs, sources_qs):
+    """Rows (part, account, tag, five sums) from the ledger for the holders in scope."""
+    lines_sql, lines_params = lines_qs.values("account_id").order_by().query.sql_with_params()
+    if sources_qs is None:
+        sources_sql, sources_params = "SELECT id FROM ledger_account WHERE 1 = 0", ()
+    else:
+        query = sources_qs.values("account_id").order_by().query
+        sources_sql, sources_params = query.sql_with_params()
+    sql = _FIGURES_SQL.format(lines=lines_sql, sources=sources_sql)
+    params = [*lines_params, *sources_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
+    """The report's facts for a region subtree and year, from the ledger: one per budget
+    line and money tag, and one per source for the money still at the source."""
+    lines_qs = BudgetLine.objects.filter(
+        budget__fiscal_year__year=year,
+        budget__region__path__startswith=region.path,
+        budget__state=ApprovalState.APPROVED,
+        account__isnull=False,
+    )
+    if filters.get("category"):
+        lines_qs = lines_qs.filter(category=filters["category"])
+    sources_qs = FundingSource.objects.filter(
+        fiscal_year__year=year, region__path__startswith=region.path, account__isnull=False
+    )
+    if filters.get("category"):
+        sources_qs = None  # money at a source has no category yet
+    if sources_qs is not None and filters.get("source_kind"):
+        sources_qs = sources_qs.filter(kind=filters["source_kind"])
+    if sources_qs is not None and filters.get("source"):
+        sources_qs = sources_qs.filter(pk=filters["source"])
+    lines = {
+        r["account_id"]: r
+        for r in lines_qs.values(
+            "id",
+            "account_id",
+            "category",
+            "budget__region_id",
+            "budget__region__path",
+            "budget__region__name",
+            "source__name",
+        )  # fmt: skip
+    }
+    sources = {}
+    if sources_qs is not None:
+        sources = {s.account_id: s for s in _source_infos(sources_qs)}
+    # The year's sources by money tag (a line's money may be another source's after a
+    # cross-source adjustment; carried money keeps the tag of the source it came from).
+    tag_sources = {
+        s.money_tag_id: s
+        for s in _source_infos(
+            FundingSource.objects.filter(fiscal_year__year=year, money_tag__isnull=False)
+        )
+    }
+    facts: dict[tuple, Fact] = {}
+
+    def fact_for(account_id, tag) -> Fact | None:
+        source = sources.get(account_id)
+        if source is not None:
+            key = ("source", source.pk)
+            if key not in facts:
+                facts[key] = Fact(source.region_id, source.region_path, source, None, None)
+            return facts[key]
+        row = lines.get(account_id)
+        if row is None:
+            return None
+        source = tag_sources.get(tag)
+        if filters.get("source_kind") and (source is None or source.kind != filters["source_kind"]):
+            return None
+        if filters.get("source") and (source is None or source.pk != filters["source"]):
+            return None
+        key = ("line", row["id"], tag)
+        if key not in facts:
+            facts[key] = Fact(row["budget__region_id"], row["budget__region__path"], source,
+                              row["category"], row["id"],
+                              label=f"{row['budget__region__name']}·{row['category']}·"
+                              f"{row['source__name']}")  # fmt: skip
+        return facts[key]
+
+    for part, account_id, tag, a, b, c, d, e in _figures(lines_qs, sources_qs):
+        fact = fact_for(account_id, tag)
+        if fact is None:
+            continue
+        f, is_line = fact.figures, fact.line_id is not None
+        a, b, c, d, e = (_d(x) for x in (a, b, c, d, e))
+        if part == "out":  # reserved, carried, to commitments, to outside, to others
+            f["reserved"] += a
+            f["carried_forward"] += b
+            f["committed"] += c
+            if is_line:
+                f["budgeted"] -= d + e  # adjustments out of the line
+            else:
+                f["appropriated"] -= d  # reversals back to the treasury or donor
+                fact.moved_out += e  # budgeted to lines (shown on the lines)
+        elif part == "in":  # given back by commitments; from anything else
+            f["committed"] -= a
+            f["budgeted" if is_line else "appropriated"] += b
+        else:  # paid: what the commitments it fed no longer hold nor gave back
+            f["paid"] += a
+
+    for fact in facts.values():
+        f = fact.figures
+        start = f["budgeted"] if fact.line_id is not None else f["appropriated"] - fact.moved_out
+        f["available"] = start - f["reserved"] - f["committed"] - f["carried_forward"]
+    return list(facts.values())
+
+
+def _child_regions(region: Region) -> dict[str, Region]:
+    return {r.path: r for r in Region.objects.filter(parent=region)}
+
+
+def budget_execution(region: Region, year: int, *, group_by: str = "region", **filters) -> dict:
+    """Rows of the report for `region` (its subtree) and `year`, grouped by `group_by`:
+
+    region: each child region (and the region itself for its own money: "本级");
+    source_kind, source, category: one row each; line: one row per budget line (and one
+    per source for money not yet budgeted)."""
+    facts = execution_facts(region, year, **filters)
+    rows: dict = {}
+    children = _child_regions(region) if group_by == "region" else {}
+    labels = {c: str(label) for c, label in PurchaseCategory.choices}
+    depth = region.path.count("/")  # "/a/b/" has 3: a child's path has one segment more
+    groups: dict = {}
+    for fact in facts:
+        identity = _identity(fact, group_by, depth)
+        group = groups.get(identity)
+        if group is None:
+            group = groups[identity] = _group(fact, group_by, region, children, labels)
+        key, label, extra = group
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"key": key, "label": label, **extra, **dict.fromkeys(FIGURES, ZERO)}
+        for name in FIGURES:
+            row[name] += fact.figures[name]
+    ordered = sorted(rows.values(), key=lambda r: (str(r.get("sort", "")), str(r["key"])))
+    totals = dict.fromkeys(FIGURES, ZERO)
+    for row in ordered:
+        row.pop("sort", None)
+        for name in FIGURES:
+            totals[name] += row[name]
+    return {
+        "region": region.pk,
+        "region_name": region.name,
+        "fiscal_year": year,
+        "group_by": group_by,
+        "rows": ordered,
+        "totals": totals,
+    }
+
+
+def _identity(fact: Fact, group_by: str, depth: int):
+    """What decides a fact's row, cheaply (the row's label is built once per row)."""
+    if group_by == "region":
+        return "/".join(fact.region_path.split("/")[: depth + 1])
+    if group_by == "source_kind":
+        return fact.source.kind if fact.source else ""
+    if group_by == "source":
+        return fact.source.pk if fact.source else None
+    if group_by == "category":
+        return fact.category
+    return fact.line_id or ("source", fact.source.pk if fact.source else None)
+
+
+def _group(fact: Fact, group_by: str, region: Region, children: dict, labels: dict):
+    source = fact.source
+    if group_by == "region":
+        if fact.region_path == region.path:
+            return (
+                f"region:{region.pk}",
+                _("%(name)s (own level)") % {"name": region.name},
+                {"region": region.pk, "drill": False, "sort": region.path},
+            )
+        for path, child in children.items():
+            if fact.region_path.startswith(path):
+                return f"region:{child.pk}", child.name, {
+                    "region": child.pk, "drill": child.level != Region.Level.COMMUNITY,
+                    "sort": child.path}  # fmt: skip
+        return "region:?", "?", {"region": None, "drill": False, "sort": "~"}
+    if group_by == "source_kind":
+        kind = source.kind if source else ""
+        return f"kind:{kind}", str(SourceKind(kind).label) if kind else "?", {"sort": kind}
+    if group_by == "source":
+        if source is None:
+            return "source:?", "?", {"source": None, "sort": "~"}
+        return (
+            f"source:{source.pk}",
+            source.name,
+            {"source": source.pk, "sort": f"{source.region_path}{source.pk:09d}"},
+        )
+    if group_by == "category":
+        if fact.category is None:
+            return "category:-", _("Not yet budgeted"), {"category": None, "sort": "~"}
+        return (
+            f"category:{fact.category}",
+            str(PurchaseCategory(fact.category).label),
+            {"category": fact.category, "sort": fact.category},
+        )
+    # line
+    if fact.line_id is None:
+        name = source.name if source else "?"
+        return (
+            f"source:{source.pk if source else 0}",
+            _("%(s)s: not yet budgeted") % {"s": name},
+            {"line": None, "source": source.pk if source else None, "sort": f"0{fact.region_path}"},
+        )
+    region_name, category, source_name = fact.label.split("·", 2)
+    label = f"{region_name}·{labels.get(category, category)}·{source_name}"
+    return (
+        f"line:{fact.line_id}",
+        label,
+        {
+            "line": fact.line_id,
+            "category": fact.category,
+            "sort": f"1{fact.region_path}{fact.line_id:09d}",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _header() -> list[str]:
+    return [_("Row")] + [str(FIGURE_LABELS[f]) for f in FIGURES]
+
+
+def export_csv(report: dict) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_header())
+    for row in report["rows"]:
+        writer.writerow([row["label"]] + [f"{row[f]:.2f}" for f in FIGURES])
+    writer.writerow([_("Total")] + [f"{report['totals'][f]:.2f}" for f in FIGURES])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_xlsx(report: dict, *, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Budget execution")[:31])
+    sheet.append([title])
+    sheet.append(_header())
+    for row in report["rows"]:
+        sheet.append([row["label"]] + [row[f] for f in FIGURES])
+    sheet.append([_("Total")] + [report["totals"][f] for f in FIGURES])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

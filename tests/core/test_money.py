@@ -1,0 +1,59 @@
+"""Money for people: ¥200,000.00; the API keeps the plain decimal string."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.money import XLSX_FORMAT, yuan
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("200000"), "¥200,000.00"),
+        ("-200000.00", "-¥200,000.00"),
+        ("1234.5", "¥1,234.50"),
+        ("0.005", "¥0.01"),
+        (0, "¥0.00"),
+        (None, ""),
+        ("", ""),
+        ("not a number", "not a number"),
+    ],
+)
+def test_yuan(value, shown):
+    assert yuan(value) == shown
+
+
+def test_xlsx_format_keeps_numbers_and_shows_yuan():
+    assert XLSX_FORMAT.startswith('"¥"#,##0.00')
+
+
+def test_the_api_keeps_the_plain_string(client_for, users):
+    from tests.ledger import factories as ledger
+
+    account = ledger.account("external", name="国库")
+    body = client_for(users["admin"]).get(f"/api/v1/ledger/accounts/{account.pk}/").json()
+    assert body["posted"] == "0.00"
+
+
+def test_ledger_admin_shows_yuan(client, users):
+    from ledger import services
+    from ledger.models import TransferKind
+    from tests.ledger import factories as ledger
+
+    source = ledger.account("funding_source", name="补助资金")
+    treasury = ledger.account("external", name="国库")
+    services.post_transfer(
+        actor=ledger.system(),
+        from_account=treasury,
+        to_account=source,
+        amount="200000.00",
+        source_account=source,
+        kind=TransferKind.FUNDING,
+        idempotency_key=ledger.key(),
+    )
+    client.force_login(users["admin"])
+    accounts = client.get("/admin/ledger/account/").content.decode()
+    assert "-¥200,000.00" in accounts and "-200000.00" not in accounts
+    transfers = client.get("/admin/ledger/transfer/").content.decode()
+    assert "¥200,000.00" in transfers
