@@ -16,7 +16,7 @@ from federations.models import Region
 from . import services
 from .models import Budget, BudgetAdjustment, CarryForward, FiscalYear, FundingSource
 
-REASON = "demo data"
+REASON = "演示数据"  # stored once: in the demo's language
 YEAR, LAST_YEAR = 2026, 2025
 STEPS = (services.STEP_SOURCE, services.STEP_BUDGET, services.STEP_ADJUSTMENT,
          services.STEP_CARRY_FORWARD)  # fmt: skip
