@@ -26,13 +26,14 @@ from django.utils.translation import gettext as _
 
 from access.models import Role, RoleAssignment, User
 from access.permissions import require_role
-from access.selectors import sees_everything
+from access.selectors import has_role, sees_everything
 from core.audited import set_reason
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.money import CENT, MAX_AMOUNT, yuan
 from core.notifications import notify
 from federations.models import Federation, Organization, Region
+from federations.selectors import regions_visible_to
 
 from .models import (
     LEVEL_ORDER,
@@ -144,11 +145,16 @@ def _instance(model, value, field: str):
     pk = _positive_id(value, field)
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
-        raise InvalidInput(
-            _("%(field)s: no such object.") % {"field": field},
-            fields={field: [_("No such object.")]},
-        )
+        raise _no_such(field)
     return obj
+
+
+def _no_such(field: str) -> InvalidInput:
+    """Also what an object out of the actor's scope answers: existence is not revealed."""
+    return InvalidInput(
+        _("%(field)s: no such object.") % {"field": field},
+        fields={field: [_("No such object.")]},
+    )
 
 
 def _ancestors(region: Region) -> list[Region]:
@@ -640,11 +646,16 @@ def delegation_grant(
     """The actor (a finance officer holding `region`) hands their approvals there to
     `to_user`, a finance officer holding the same region, from `starts_on` to `ends_on`."""
     _require_user(actor)
+    if not has_role(actor, Role.FINANCE_OFFICER):
+        raise NotPermitted(_("Only finance officers delegate approvals."), code="role_required")
     region = _instance(Region, region, "region")
+    if region is not None and not regions_visible_to(actor).filter(pk=region.pk).exists():
+        raise _no_such("region")
     if region is None or not _holds(actor, region.pk):
-        raise NotPermitted(
+        raise InvalidInput(
             _("You delegate only approvals of a region you hold as a finance officer."),
             code="not_your_region",
+            fields={"region": [_("Not a region you hold as a finance officer.")]},
         )
     to_user = _instance(User, to_user, "to_user")
     if to_user is None or to_user.pk == actor.pk:

@@ -62,9 +62,9 @@ def test_only_to_a_peer_of_the_same_level_and_region(aw):
     with pytest.raises(InvalidInput) as exc:
         grant(aw, to="town_b")  # another township
     assert exc.value.code == "delegate_not_peer"
-    with pytest.raises(NotPermitted) as exc:
-        grant(aw, region="town_b", to="town_b")  # not their region
-    assert exc.value.code == "not_your_region"
+    with pytest.raises(InvalidInput) as exc:
+        grant(aw, region="town_b", to="town_b")  # another township: out of scope
+    assert exc.value.code == "invalid" and list(exc.value.fields) == ["region"]
     with pytest.raises(InvalidInput):
         grant(aw, to="town_a")  # to themselves
     with pytest.raises(InvalidInput):
