@@ -114,13 +114,17 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(s.kind, f"{s.label} ({s.kind})") for s in steps()]
-        self.fields["region"].queryset = Region.objects.filter(
-            level__in=["city", "county", "township"]
-        )
+        # A read-only page has no form fields: Django shows the values itself.
+        if "kind" in self.fields:
+            self.fields["kind"].choices = [(s.kind, str(s.label)) for s in steps()]
+        if "region" in self.fields:
+            self.fields["region"].queryset = Region.objects.filter(
+                level__in=["city", "county", "township"]
+            )
         if self.instance.pk:  # a policy's step and region never change: make another one
-            self.fields["kind"].disabled = True
-            self.fields["region"].disabled = True
+            for name in ("kind", "region"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
 
 @admin.register(ApprovalPolicy)

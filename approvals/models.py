@@ -16,9 +16,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from access.models import ScopeFields
+from access.models import Role, ScopeFields
 from core.audited import AuditedModel
+from core.money import yuan
 from core.scoping import Scope
+
+from .registry import step_choices
 
 
 class Level(models.TextChoices):
@@ -50,7 +53,7 @@ class Verdict(models.TextChoices):
 class ApprovalPolicy(AuditedModel):
     audit_region_lookup = "region"
 
-    kind = models.CharField(_("step kind"), max_length=64)
+    kind = models.CharField(_("step kind"), max_length=64, choices=step_choices)
     region = models.ForeignKey(
         "federations.Region",
         verbose_name=_("region"),
@@ -87,7 +90,7 @@ class ApprovalPolicy(AuditedModel):
         indexes = [models.Index(fields=["kind", "is_active"], name="approvalpolicy_kind_active")]
 
     def __str__(self):
-        return f"{self.kind} · {self.region}"
+        return f"{self.get_kind_display()} · {self.region}"
 
 
 class ApprovalTier(AuditedModel):
@@ -137,6 +140,23 @@ class ApprovalTier(AuditedModel):
         return f"> {self.above_amount}: {self.count} × {self.get_level_display()}"
 
 
+def rule_text(rule: dict) -> str:
+    """The frozen rule as people read it: who must approve, and how many (history pages)."""
+    if not isinstance(rule, dict):
+        return str(rule)
+    labels = dict(Level.choices)
+    parts = [
+        _("%(count)s × %(level)s (%(region)s)")
+        % {
+            "count": need.get("count"),
+            "level": labels.get(need.get("level"), need.get("level")),
+            "region": (need.get("region") or {}).get("name", ""),
+        }
+        for need in rule.get("required", [])
+    ]
+    return "；".join(str(p) for p in parts)
+
+
 class ApprovalRequest(ScopeFields, AuditedModel):
     """One object's step, waiting for approval; decided once.
 
@@ -146,8 +166,9 @@ class ApprovalRequest(ScopeFields, AuditedModel):
 
     scope = Scope(region="scope_region", federation="federation", organization="organization")
     audit_region_lookup = "scope_region"
+    history_display = {"rule": rule_text}  # core.display: the frozen rule in words
 
-    kind = models.CharField(_("step kind"), max_length=64)
+    kind = models.CharField(_("step kind"), max_length=64, choices=step_choices)
     owner_type = models.CharField(_("object type"), max_length=100)
     owner_id = models.BigIntegerField(_("object id"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=18, decimal_places=2)
@@ -251,7 +272,7 @@ class ApprovalRequest(ScopeFields, AuditedModel):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.kind} {self.owner_type}:{self.owner_id} ¥{self.amount}"
+        return f"#{self.pk} {self.get_kind_display()} {yuan(self.amount)}"
 
     @property
     def is_pending(self) -> bool:
@@ -281,7 +302,7 @@ class ApprovalRequirement(AuditedModel):
     given = models.PositiveSmallIntegerField(_("approvals given"), default=0)
     is_open = models.BooleanField(_("waiting"), default=True)
     # Copies of the request's fields, for the inbox (never change).
-    kind = models.CharField(_("step kind"), max_length=64, editable=False)
+    kind = models.CharField(_("step kind"), max_length=64, choices=step_choices, editable=False)
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=18, decimal_places=2, editable=False
     )
@@ -379,7 +400,7 @@ class ApprovalDecision(models.Model):
         related_name="approval_decisions",
     )
     user_name = models.CharField(_("name when deciding"), max_length=150)
-    role = models.CharField(_("role"), max_length=32)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     region = models.ForeignKey(
         "federations.Region",

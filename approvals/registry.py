@@ -121,3 +121,8 @@ def steps() -> list[Step]:
 def kind_label(kind: str) -> str:
     step = _STEPS.get(kind)
     return str(step.label) if step else kind
+
+
+def step_choices() -> list[tuple[str, str]]:
+    """The registered step kinds as choices (a callable: filled from the apps' ready())."""
+    return [(s.kind, s.label) for s in steps()]

@@ -87,7 +87,10 @@ def display(field, value, names: dict | None = None):
                 parsed = timezone.localtime(parsed)
             return parsed.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        # A model may say how people read one of its structured values (`history_display`).
+        model = getattr(field.model, "instance_type", None) or field.model
+        hook = getattr(model, "history_display", {}).get(field.name)
+        return hook(value) if hook else json.dumps(value, ensure_ascii=False)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value if isinstance(value, str) else str(value)

@@ -200,14 +200,21 @@ class BudgetAdmin(ServiceAdmin):
     list_filter = ["state", "fiscal_year"]
     search_fields = ["title", "region__name"]
     list_select_related = ["region", "fiscal_year"]
-    readonly_fields = ["state", "approved_at", "created_by"]
-    fields = ["region", "fiscal_year", "title", "state", "approved_at", "created_by"]
+    readonly_fields = ["state", "approved_at", "created_by_name"]
+    fields = ["region", "fiscal_year", "title", "state", "approved_at", "created_by_name"]
     inlines = [LineInline]
     actions = ["submit"]
     change_list_template = "admin/funds/budget/change_list.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Budget._meta.fields] if obj else self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        return [*(f.name for f in Budget._meta.fields if f.name != "created_by"), "created_by_name"]
+
+    @admin.display(description=_("created by"))
+    def created_by_name(self, obj):
+        # By name: a finance officer may not open user pages (a link would answer 403).
+        return obj.created_by.display_name if obj and obj.created_by_id else "-"
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audited import AuditedModel
 from core.scoping import Scope
+from federations.models import Region
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -163,7 +164,9 @@ class FundingSource(AuditedModel):
     )
     # The region's level when the source was recorded (regions never change level), so the
     # database can hold the rule of which level may own which kind.
-    region_level = models.CharField(_("region level"), max_length=16, editable=False)
+    region_level = models.CharField(
+        _("region level"), max_length=16, choices=Region.Level.choices, editable=False
+    )
     issuer = models.CharField(_("issuing authority"), max_length=200, blank=True, default="")
     document_number = models.CharField(_("document number"), max_length=100, blank=True)
     document_date = models.DateField(_("document date"), null=True, blank=True)

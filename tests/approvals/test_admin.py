@@ -71,6 +71,8 @@ def test_officers_read_policies_but_do_not_change_them(aw):
     client = login(aw["county"])
     assert client.get("/admin/approvals/approvalpolicy/").status_code == 200
     assert client.get("/admin/approvals/approvalpolicy/add/").status_code == 403
+    page = client.get(f"/admin/approvals/approvalpolicy/{aw.policy.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     response = client.post(
         f"/admin/approvals/approvalpolicy/{aw.policy.pk}/change/", policy_form(aw, [])
     )
