@@ -148,9 +148,25 @@ class FundingSourceAdmin(ServiceAdmin):
         ),  # fmt: skip
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or (obj.state == "draft" and self.has_change_permission(request, obj)):
+            return fieldsets
+        # Read-only: the stored values by label, not the form-only input fields.
+        shown = {"fiscal_year_number": "fiscal_year", "categories_field": "categories_display"}
+        return [
+            (name, {**opts, "fields": [shown.get(f, f) for f in opts["fields"]]})
+            for name, opts in fieldsets
+        ]
+
+    @admin.display(description=_("allowed categories"))
+    def categories_display(self, obj):
+        labels = dict(PurchaseCategory.choices)
+        return "、".join(str(labels.get(c, c)) for c in obj.allowed_categories) or "-"
+
     def get_readonly_fields(self, request, obj=None):
-        if obj and obj.state != "draft":
-            return [f.name for f in FundingSource._meta.fields]
+        if obj and (obj.state != "draft" or not self.has_change_permission(request, obj)):
+            return [*(f.name for f in FundingSource._meta.fields), "categories_display"]
         if obj:
             return [*self.readonly_fields, "kind", "region"]
         return self.readonly_fields
@@ -243,6 +259,13 @@ class BudgetAdmin(ServiceAdmin):
             path("execution/", view(self.execution_view), name="funds_budget_execution"),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_read_execution": admin_views.may_read_execution(request.user),
+        }
+        return super().changelist_view(request, extra_context)
 
     def execution_view(self, request):
         return admin_views.execution(self, request)

@@ -69,9 +69,13 @@ def chart(rows) -> dict:
             "legend": [(f, FIGURE_LABELS[f]) for f in CHART_FIGURES]}  # fmt: skip
 
 
+def may_read_execution(user) -> bool:
+    return sees_everything(user) or has_role(user, *READER_ROLES)
+
+
 def execution(model_admin, request):
     user = request.user
-    if not (sees_everything(user) or has_role(user, *READER_ROLES)):
+    if not may_read_execution(user):
         raise PermissionDenied
     data = request.GET.copy()
     data.setdefault("fiscal_year", str(timezone.localdate().year))
