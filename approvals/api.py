@@ -93,6 +93,8 @@ def _user_ref(user) -> dict | None:
 
 
 class ApprovalRequestSerializer(serializers.ModelSerializer):
+    # The registry's key (registered at run time: a string, not an enum); its label beside.
+    kind = serializers.CharField(read_only=True)
     kind_label = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
     submitter = serializers.SerializerMethodField()
@@ -423,6 +425,7 @@ class TierOutSerializer(TierSerializer):
 
 
 class ApprovalPolicySerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True)
     kind_label = serializers.SerializerMethodField()
     region_name = serializers.CharField(source="region.name", read_only=True)
     tiers = TierOutSerializer(many=True, read_only=True)
@@ -462,6 +465,7 @@ class PolicyUpdateSerializer(StrictInputSerializer):
 
 
 class PolicyFilter(django_filters.FilterSet):
+    kind = django_filters.CharFilter(max_length=64)
     is_active = StrictBooleanFilter()
     region = IntegerFilter()
 
