@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import chain, jobs
+from core import chain, jobs, timeline
 from core.api.jobs import JobSerializer, job_data
 from core.errors import InvalidInput, NotFound
 from core.models import VerificationRun
@@ -132,7 +132,10 @@ class HistoryEntrySerializer(serializers.Serializer):
     object_repr = serializers.CharField()
     history_id = serializers.IntegerField()
     previous_history_id = serializers.IntegerField(allow_null=True)
-    action = serializers.ChoiceField(choices=[*sorted(history.ACTIONS), "transfer"])
+    action = serializers.ChoiceField(
+        # model history's actions, and those of the record timelines apps registered
+        choices=[*sorted(history.ACTIONS), *sorted({t.action for t in timeline.record_timelines()})]
+    )
     at = serializers.DateTimeField()
     user = UserRefSerializer(allow_null=True)
     actor = serializers.CharField()
