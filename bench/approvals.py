@@ -14,7 +14,7 @@ Figures:
 - inbox_first_page_ms: median time of GET /api/v1/approvals/ (first page, 50 rows, oldest
   first) as the city officer, through the whole Django/DRF stack, each time as a freshly
   loaded user (nothing cached); inbox_queries: the queries it runs (constant);
-  inbox_count: the total it reports (99,000).
+  inbox_count: the total it reports (exact up to 1,000, the cap; 99,000 wait).
 - inbox_by_amount_ms: the same, `?ordering=-amount`.
 - inbox_township_ms: the first page of a township officer (~500 waiting).
 - inbox_filtered_ms: the city officer's page filtered to one county (`?region=`).
