@@ -64,7 +64,8 @@ def chart(rows) -> dict:
                          f"{FIGURE_LABELS[figure]}: ¥{row[figure]:,.2f}"})  # fmt: skip
         bars[-1]["label"] = row["label"][:14]
         bars[-1]["label_x"] = x
-    return {"bars": bars, "width": 70 + len(rows) * group, "height": CHART_HEIGHT,
+    # The last rotated label reaches ~130 px right of its bar: room for it.
+    return {"bars": bars, "width": 200 + len(rows) * group, "height": CHART_HEIGHT,
             "svg_height": CHART_HEIGHT + 110, "label_y": CHART_HEIGHT + 14, "bar": BAR - 2,
             "legend": [(f, FIGURE_LABELS[f]) for f in CHART_FIGURES]}  # fmt: skip
 
@@ -78,8 +79,12 @@ def execution(model_admin, request):
     if not may_read_execution(user):
         raise PermissionDenied
     data = request.GET.copy()
-    data.setdefault("fiscal_year", str(timezone.localdate().year))
-    form = ExecutionForm(data if "region" in data else None, user=user)
+    this_year = timezone.localdate().year
+    data.setdefault("fiscal_year", str(this_year))
+    # Unbound on the first visit, with this year filled in (a required field left empty
+    # would hold the browser's submit back).
+    form = ExecutionForm(data if "region" in data else None, user=user,
+                         initial={"fiscal_year": this_year})  # fmt: skip
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,

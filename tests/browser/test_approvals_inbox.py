@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 INBOX = "/admin/approvals/approvalrequest/inbox/"
 
 
-def test_officer_approves_with_a_reason_and_sees_it_in_the_trail(chromium, demo_server, screenshots):
+def test_officer_approves_with_a_reason_and_sees_it_in_the_trail(
+    chromium, demo_server, screenshots
+):
     page = chromium.new_page(locale="zh-CN")
     try:
         login(page, demo_server, "finance.county")
