@@ -13,6 +13,7 @@ in a template context):
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -217,8 +218,7 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
     list_display = [
         "id",
         "kind_display",
-        "owner_type",
-        "owner_id",
+        "owner_display",
         "amount",
         "state",
         "submitter",
@@ -231,8 +231,7 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
     show_full_result_count = False
     fields = [
         "kind",
-        "owner_type",
-        "owner_id",
+        "owner_display",
         "amount",
         "scope_region",
         "region",
@@ -256,6 +255,16 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
     @admin.display(description=_("step kind"))
     def kind_display(self, obj):
         return kind_label(obj.kind)
+
+    @admin.display(description=_("object"))
+    def owner_display(self, obj):
+        """The object's kind by its model's name (the engine imports no domain app: the
+        registry of installed models names it) and its number."""
+        try:
+            name = apps.get_model(obj.owner_type)._meta.verbose_name
+        except (LookupError, ValueError):
+            name = obj.owner_type
+        return f"{name} #{obj.owner_id}"
 
     @admin.display(description=_("approval trail"))
     def trail(self, obj):

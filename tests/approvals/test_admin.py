@@ -129,6 +129,8 @@ def test_request_page_shows_the_trail_and_is_read_only(aw):
     page = client.get(f"/admin/approvals/approvalrequest/{req.pk}/change/").content.decode()
     assert "区里同意" in page and "ap_county" in page
     assert 'name="_save"' not in page
+    # The object by its kind's name when the owner names an installed model, else as stored.
+    assert f"{steps.OWNER_TYPE} #{req.owner_id}" in page
     # Out of scope: not found.
     client = login(aw["other_county"])
     response = client.get(f"/admin/approvals/approvalrequest/{req.pk}/change/")
