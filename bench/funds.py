@@ -109,9 +109,9 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
     acc, src_ids, bud_ids = Ids("ledger_account"), Ids("funds_fundingsource"), Ids("funds_budget")
     line_ids, tr_ids = Ids("funds_budgetline"), Ids("ledger_transfer")
 
-    def account(kind, name, region_id):
+    def account(kind, name, region_path):
         pk = acc.take()
-        accounts.append((pk, f"bench:{kind}:{pk}", name, kind, "", None, True, now, region_id))
+        accounts.append((pk, f"bench:{kind}:{pk}", name, kind, "", None, True, now, region_path))
         return pk
 
     def transfer(a, b, amount, tag, kind, state="posted"):
@@ -121,13 +121,13 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
                           f"bench:{pk}", "0" * 64, user_id, now, resolved))  # fmt: skip
 
     for town in towns:
-        treasury = account("external", f"{town.name}国库", town.pk)
-        payee = account("external", f"{town.name}承接方", town.pk)
+        treasury = account("external", f"{town.name}国库", town.path)
+        payee = account("external", f"{town.name}承接方", town.path)
         budget = bud_ids.take()
         budgets.append((budget, town.pk, year.pk, f"{town.name}预算", "approved", user_id, now,
                         now))  # fmt: skip
         for s in range(SOURCES_PER_TOWNSHIP):
-            src_account = account("funding_source", f"{town.name}资金{s}", town.pk)
+            src_account = account("funding_source", f"{town.name}资金{s}", town.path)
             source = src_ids.take()
             sources.append((source, f"{town.name}资金{s}", "community_welfare_subsidy", year.pk,
                             town.pk, "township", f"{town.name}财政所", f"基准〔{YEAR}〕{s}号",
@@ -135,20 +135,20 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
                             src_account, user_id, now, now))  # fmt: skip
             transfer(treasury, src_account, "1000000.00", src_account, "funding")
             for category in CATEGORIES:
-                line_account = account("budget_line", f"{town.name}{category}{s}", town.pk)
+                line_account = account("budget_line", f"{town.name}{category}{s}", town.path)
                 lines.append((line_ids.take(), budget, category, source, "10000.00", "",
                               line_account))  # fmt: skip
                 transfer(src_account, line_account, "10000.00", src_account, "budget")
                 for _ in range(2):
-                    commitment = account("commitment", "项目承诺", town.pk)
+                    commitment = account("commitment", "项目承诺", town.path)
                     transfer(line_account, commitment, "3000.00", src_account, "allocation")
                     for _ in range(3):
                         transfer(commitment, payee, "500.00", src_account, "payment")
-                transfer(line_account, account("commitment", "待签约", town.pk), "1000.00",
+                transfer(line_account, account("commitment", "待签约", town.path), "1000.00",
                          src_account, "allocation", state="pending")  # fmt: skip
     with transaction.atomic():
         copy("ledger_account", ["id", "code", "name", "kind", "owner_type", "owner_id",
-                                "is_active", "created_at", "region_id"], accounts)  # fmt: skip
+                                "is_active", "created_at", "region_path"], accounts)  # fmt: skip
         copy("funds_fundingsource", [
             "id", "name", "kind", "fiscal_year_id", "region_id", "region_level", "issuer",
             "document_number", "appropriated_amount", "allowed_categories",
@@ -167,10 +167,11 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
         with connection.cursor() as c:
             c.execute(BALANCES_SQL.format(table="ledger_sourcebalance",
                                           cols="account_id, source_account_id, ",
-                                          group="acc, tag, "),
+                                          group="acc, tag, ", extra=""),
                       [transfers[0][0], transfers[-1][0]] * 2)  # fmt: skip
-            c.execute(BALANCES_SQL.format(table="ledger_accountbalance", cols="account_id, ",
-                                          group="acc, "),
+            c.execute(BALANCES_SQL.format(table="ledger_accountbalance",
+                                          cols="account_id, is_active, ", group="acc, ",
+                                          extra="true, "),
                       [transfers[0][0], transfers[-1][0]] * 2)  # fmt: skip
     with connection.cursor() as c:
         c.execute("ANALYZE ledger_transfer; ANALYZE ledger_account; ANALYZE funds_budgetline; "
@@ -182,7 +183,7 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
 # The cached balances of what was loaded, from its transfers (as the postings would have).
 BALANCES_SQL = """
 INSERT INTO {table} ({cols}is_guarded, posted, pending, receivable)
-SELECT {group}a.kind <> 'external', SUM(x.posted), SUM(x.pending), SUM(x.receivable)
+SELECT {group}{extra}a.kind <> 'external', SUM(x.posted), SUM(x.pending), SUM(x.receivable)
 FROM (
   SELECT from_account_id AS acc, source_account_id AS tag,
          CASE WHEN state = 'posted' THEN -amount ELSE 0 END AS posted,

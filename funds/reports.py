@@ -3,7 +3,10 @@
 It lives in funds, the lowest layer that knows what the ledger's accounts mean (sources
 and lines); projects, which posts allocations and payments, sits above and needs nothing
 of its own here. No counter kept beside the ledger is read: every figure is a sum of
-ledger transfers, grouped by the kind of the accounts on either side.
+ledger transfers, grouped by the kind of the accounts on either side, read from the sums
+the ledger itself keeps per account and money tag (the shares' posted flows by the other
+side's account kind, `ledger.models.SourceBalance`: written by each posting in its own
+statement, recomputed from the transfers and compared by `ledger_verify` like the balances).
 
 The contract with the apps that move money out of budget lines (projects):
 
@@ -17,7 +20,8 @@ The contract with the apps that move money out of budget lines (projects):
   commitment account from the same kind of account, un-pays.
 - One commitment account per allocation, fed from one line: the report attributes a
   commitment's payments to the line that fed it (with the same money tag). If several
-  lines feed one commitment with the same tag, its payments go to the first of them.
+  lines feed one commitment with the same tag, its payments go to the one of them with
+  the lowest ledger account id (the commitment's share keeps it: `fed_by`).
 
 The figures, per row:
 
@@ -33,9 +37,9 @@ The figures, per row:
   carried (lines), which is the accounts' cached available balance, checked by tests.
 
 A fixed number of queries whatever the size: the lines and sources in scope, the year's
-sources by money tag, the region children, and one statement of grouped sums over the
-ledger (through the ledger's (account, id) indexes: it reads the transfers of the accounts
-in scope, never the whole ledger).
+sources by money tag, the region children, and one statement over the ledger's shares
+(the holders' own, by the (account, source) index, and the commitments they fed, by the
+fed_by index): it grows with the accounts in scope, never with their transfers.
 """
 
 from __future__ import annotations
@@ -108,67 +112,33 @@ def _d(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-# The figures of every holder (line or source account) by money tag, in one statement:
-# part 'out' and 'in' classify the holder's own transfers by state, transfer kind and the
-# other side's account kind; 'paid' and 'unpaid' follow the commitments the holders fed.
+# The figures of every holder (line or source account) by money tag, in one statement over
+# the ledger's shares (ledger.SourceBalance, kept by each posting and recomputed from the
+# transfers by ledger_verify): part 0, the holder's own share (pending out; posted in from
+# commitments, from anything else; carried out; out to commitments, to outside parties, to
+# anything else); part 1, the shares of the commitments each holder fed (`fed_by`): what
+# they paid out to anything that is not a line or a source, less what came back from it.
+# Two indexed reads ((account, source) and the partial fed_by index); no transfer is read.
 _FIGURES_SQL = """
-WITH holders AS ({lines} UNION {sources}),
-outs AS (
-  SELECT t.from_account_id AS holder, t.to_account_id AS other, t.source_account_id AS tag,
-         t.state, t.kind, a.kind AS other_kind, t.amount
-  FROM ledger_transfer t
-  JOIN holders h ON h.account_id = t.from_account_id
-  JOIN ledger_account a ON a.id = t.to_account_id
-),
-ins AS (
-  SELECT t.to_account_id AS holder, t.from_account_id AS other, t.source_account_id AS tag,
-         t.state, a.kind AS other_kind, t.amount
-  FROM ledger_transfer t
-  JOIN holders h ON h.account_id = t.to_account_id
-  JOIN ledger_account a ON a.id = t.from_account_id
-  WHERE t.state = 'posted'
-),
-feeds AS (
-  SELECT other AS commitment, tag, MIN(holder) AS holder,
-         SUM(CASE WHEN state = 'posted' THEN amount ELSE 0 END) AS given
-  FROM outs WHERE other_kind = 'commitment'
-  GROUP BY other, tag
-),
-returned AS (
-  SELECT other AS commitment, tag, SUM(amount) AS back
-  FROM ins WHERE other_kind = 'commitment'
-  GROUP BY other, tag
-)
-SELECT 'out' AS part, holder, tag,
-  SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind = 'carry_forward' THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'commitment'
-      THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'external'
-      THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward'
-      AND other_kind NOT IN ('commitment', 'external') THEN amount ELSE 0 END)
-FROM outs
-GROUP BY holder, tag
+WITH holders AS ({lines} UNION {sources})
+SELECT 0, b.account_id, b.source_account_id, b.pending, b.in_commitment,
+  b.in_funding_source + b.in_budget_line + b.in_custodial + b.in_external + b.in_carried,
+  b.out_carried, b.out_commitment, b.out_external,
+  b.out_funding_source + b.out_budget_line + b.out_custodial
+FROM ledger_sourcebalance b
+WHERE b.account_id IN (SELECT account_id FROM holders)
 UNION ALL
-SELECT 'in', holder, tag,
-  SUM(CASE WHEN other_kind = 'commitment' THEN amount ELSE 0 END),
-  SUM(CASE WHEN other_kind <> 'commitment' THEN amount ELSE 0 END),
-  0, 0, 0
-FROM ins
-GROUP BY holder, tag
-UNION ALL
-SELECT 'paid', f.holder, f.tag,
-  SUM(f.given - COALESCE(r.back, 0) - COALESCE(b.posted, 0)), 0, 0, 0, 0
-FROM feeds f
-LEFT JOIN returned r ON r.commitment = f.commitment AND r.tag = f.tag
-LEFT JOIN ledger_sourcebalance b ON b.account_id = f.commitment AND b.source_account_id = f.tag
-GROUP BY f.holder, f.tag
+SELECT 1, c.fed_by_id, c.source_account_id,
+  SUM(c.out_commitment + c.out_custodial + c.out_external
+      - c.in_commitment - c.in_custodial - c.in_external), 0, 0, 0, 0, 0, 0
+FROM ledger_sourcebalance c
+WHERE c.fed_by_id IN (SELECT account_id FROM holders)
+GROUP BY c.fed_by_id, c.source_account_id
 """
 
 
 def _figures(lines_qs, sources_qs):
-    """Rows (part, account, tag, five sums) from the ledger for the holders in scope."""
+    """Rows (part, account, tag, seven sums) from the ledger for the holders in scope."""
     lines_sql, lines_params = lines_qs.values("account_id").order_by().query.sql_with_params()
     if sources_qs is None:
         sources_sql, sources_params = "SELECT id FROM ledger_account WHERE 1 = 0", ()
@@ -250,26 +220,25 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
                               f"{row['source__name']}")  # fmt: skip
         return facts[key]
 
-    for part, account_id, tag, a, b, c, d, e in _figures(lines_qs, sources_qs):
+    for part, account_id, tag, *sums in _figures(lines_qs, sources_qs):
         fact = fact_for(account_id, tag)
         if fact is None:
             continue
         f, is_line = fact.figures, fact.line_id is not None
-        a, b, c, d, e = (_d(x) for x in (a, b, c, d, e))
-        if part == "out":  # reserved, carried, to commitments, to outside, to others
-            f["reserved"] += a
-            f["carried_forward"] += b
-            f["committed"] += c
-            if is_line:
-                f["budgeted"] -= d + e  # adjustments out of the line
-            else:
-                f["appropriated"] -= d  # reversals back to the treasury or donor
-                fact.moved_out += e  # budgeted to lines (shown on the lines)
-        elif part == "in":  # given back by commitments; from anything else
-            f["committed"] -= a
-            f["budgeted" if is_line else "appropriated"] += b
-        else:  # paid: what the commitments it fed no longer hold nor gave back
-            f["paid"] += a
+        if part == 1:  # paid: what the commitments it fed paid out, net
+            f["paid"] += _d(sums[0])
+            continue
+        pending, in_commitment, in_other, carried, out_commitment, out_external, out_other = (
+            _d(x) for x in sums
+        )
+        f["reserved"] += pending
+        f["carried_forward"] += carried
+        f["committed"] += out_commitment - in_commitment  # less what came back
+        if is_line:  # budgets and adjustments in, less adjustments out
+            f["budgeted"] += in_other - out_external - out_other
+        else:  # from outside or carried in, less reversals; budgeted to lines
+            f["appropriated"] += in_other - out_external
+            fact.moved_out += out_other
 
     for fact in facts.values():
         f = fact.figures
