@@ -68,15 +68,17 @@ def shares_sql(where: str = "") -> str:
     source_account_id, posted, pending, receivable, fed_by_id, *FLOWS). `where`: a
     condition on the transfers `t` (the benchmarks load rows and write their shares)."""
     where = f"WHERE {where}" if where else ""
-    flows = ", ".join(f"SUM(CASE WHEN flow = '{name}' THEN amount ELSE 0 END)" for name in FLOWS)
+    flows = ", ".join(
+        f"SUM(CASE WHEN flow = '{name}' THEN amount ELSE 0 END) AS {name}" for name in FLOWS
+    )
     kind_flow = (
         "CASE WHEN t.state <> 'posted' THEN '' WHEN t.kind = 'carry_forward' THEN '{d}_carried' "
         "ELSE '{d}_' || o.kind END"
     )
     feeding = ", ".join(f"'{kind}'" for kind in FEEDING_KINDS)
     return f"""
-        SELECT account_id, source_account_id, SUM(posted), SUM(pending), SUM(receivable),
-               MIN(fed_by), {flows} FROM (
+        SELECT account_id, source_account_id, SUM(posted) AS posted, SUM(pending) AS pending,
+               SUM(receivable) AS receivable, MIN(fed_by) AS fed_by_id, {flows} FROM (
             SELECT t.from_account_id AS account_id, t.source_account_id, t.amount,
                    CASE WHEN t.state = 'posted' THEN -t.amount ELSE 0 END AS posted,
                    CASE WHEN t.state = 'pending' THEN t.amount ELSE 0 END AS pending,
