@@ -2,7 +2,6 @@
 own statement, equal to their recomputation from the transfers, checked by ledger_verify."""
 
 import importlib
-import threading
 from decimal import Decimal
 
 import pytest
@@ -167,35 +166,3 @@ def test_the_migration_fills_the_flows_of_an_existing_ledger():
     with connection.schema_editor() as editor:
         migration.backfill(None, editor)
     assert cached() == before
-
-
-@pytest.mark.django_db(transaction=True)
-def test_lines_racing_to_feed_one_commitment_leave_the_lowest():
-    """Real threads: whichever posting creates the commitment's share first, the feeder
-    kept is the lowest line (the same as ledger_verify recomputes)."""
-    src, _ = funded_source("1000.00")
-    lines = [account("budget_line") for _ in range(4)]
-    for line in lines:
-        move(src, line, "100.00", src, kind="budget")
-    commitment = account()
-    barrier, errors = threading.Barrier(len(lines)), []
-
-    def feed(line):
-        try:
-            barrier.wait()
-            move(line, commitment, "10.00", src, kind="allocation")
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=feed, args=(line,)) for line in reversed(lines)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
-    kept = share(commitment.pk, src.pk)
-    assert kept.fed_by_id == min(line.pk for line in lines)
-    assert kept.in_budget_line == D("40.00")
-    assert verify_ledger(seal=False, record=False).ok
