@@ -19,8 +19,14 @@ How a posting stays correct and fast:
   row is inserted by its first part (a unique index on the idempotency key: a second
   request with the same key waits for the first, then fails on the key and answers the
   first result), and the balances are changed by data-modifying CTEs after it. The
-  statement text depends only on the posting's shape (which legs are guarded), so each
-  shape is built once per process and prepared once per connection.
+  statement text depends only on the posting's shape (which legs are guarded, which flow
+  column of its share each leg adds to: the kind of the account on the other side), so
+  each shape is built once per process and prepared once per connection.
+- Each leg's share also adds the posted amount to its flow column (models.SourceBalance:
+  in/out by the other side's account kind, carried forward apart) and a commitment's
+  share keeps its lowest feeding source or line (`fed_by`, set when the share is created):
+  the same row and statement as the balance, no extra round trip; ledger_verify
+  recomputes them from the transfers.
 - A guard that does not pass updates no row; `ledger_guard()` then makes the statement
   fail, so nothing of it is kept, and the service raises `Overdraft` (or
   `AccountInactive`) naming the account. CHECK constraints on the balance tables refuse
