@@ -7,15 +7,18 @@ city (division code 990000) of BENCH_COUNTIES counties (default 3), each with 50
 1,000 funding sources, 10,000 budget lines and 100,000 ledger transfers: per line its
 budget transfer, two allocations to their own commitment accounts, six payments out of
 them, and one pending allocation (plus one funding transfer per source). Later runs reuse
-it. The cached balances are written from the loaded transfers, as the postings would have.
+it. The ledger's shares (balances and their flows, what the report reads) are written
+from the loaded transfers by ledger_verify's recomputation, as the postings would have.
 
 Figures (median of BENCH_REPEAT runs, after one warm-up):
 
 - report_county_ms: `funds.reports.budget_execution` for one county, grouped by region;
 - report_county_lines_ms: the same county, one row per budget line (10,000 rows);
 - report_city_ms: the whole bench city, grouped by county;
-- report_queries: SQL statements per report (the same for the county and the city; one
-  fewer grouped by line, which needs no child regions).
+- report_queries: SQL statements per report grouped by region (the same for the county
+  and the city: the sources in scope, the child regions, one statement over the ledger's
+  shares); grouped by line, four (the lines, the sources, the year's money tags, the
+  statement).
 
 The last line printed is one JSON object.
 """
@@ -44,6 +47,8 @@ from core.context import acting_as, service_user  # noqa: E402
 from federations.models import Region  # noqa: E402
 from funds.models import FiscalYear, PurchaseCategory  # noqa: E402
 from funds.reports import budget_execution  # noqa: E402
+from ledger.models import FLOWS  # noqa: E402
+from ledger.verification import shares_sql  # noqa: E402
 
 COUNTIES = int(os.environ.get("BENCH_COUNTIES", 3))
 TOWNSHIPS = 50
@@ -109,9 +114,9 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
     acc, src_ids, bud_ids = Ids("ledger_account"), Ids("funds_fundingsource"), Ids("funds_budget")
     line_ids, tr_ids = Ids("funds_budgetline"), Ids("ledger_transfer")
 
-    def account(kind, name, region_id):
+    def account(kind, name, region_path):
         pk = acc.take()
-        accounts.append((pk, f"bench:{kind}:{pk}", name, kind, "", None, True, now, region_id))
+        accounts.append((pk, f"bench:{kind}:{pk}", name, kind, "", None, True, now, region_path))
         return pk
 
     def transfer(a, b, amount, tag, kind, state="posted"):
@@ -121,13 +126,13 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
                           f"bench:{pk}", "0" * 64, user_id, now, resolved))  # fmt: skip
 
     for town in towns:
-        treasury = account("external", f"{town.name}国库", town.pk)
-        payee = account("external", f"{town.name}承接方", town.pk)
+        treasury = account("external", f"{town.name}国库", town.path)
+        payee = account("external", f"{town.name}承接方", town.path)
         budget = bud_ids.take()
         budgets.append((budget, town.pk, year.pk, f"{town.name}预算", "approved", user_id, now,
                         now))  # fmt: skip
         for s in range(SOURCES_PER_TOWNSHIP):
-            src_account = account("funding_source", f"{town.name}资金{s}", town.pk)
+            src_account = account("funding_source", f"{town.name}资金{s}", town.path)
             source = src_ids.take()
             sources.append((source, f"{town.name}资金{s}", "community_welfare_subsidy", year.pk,
                             town.pk, "township", f"{town.name}财政所", f"基准〔{YEAR}〕{s}号",
@@ -135,20 +140,20 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
                             src_account, user_id, now, now))  # fmt: skip
             transfer(treasury, src_account, "1000000.00", src_account, "funding")
             for category in CATEGORIES:
-                line_account = account("budget_line", f"{town.name}{category}{s}", town.pk)
+                line_account = account("budget_line", f"{town.name}{category}{s}", town.path)
                 lines.append((line_ids.take(), budget, category, source, "10000.00", "",
                               line_account))  # fmt: skip
                 transfer(src_account, line_account, "10000.00", src_account, "budget")
                 for _ in range(2):
-                    commitment = account("commitment", "项目承诺", town.pk)
+                    commitment = account("commitment", "项目承诺", town.path)
                     transfer(line_account, commitment, "3000.00", src_account, "allocation")
                     for _ in range(3):
                         transfer(commitment, payee, "500.00", src_account, "payment")
-                transfer(line_account, account("commitment", "待签约", town.pk), "1000.00",
+                transfer(line_account, account("commitment", "待签约", town.path), "1000.00",
                          src_account, "allocation", state="pending")  # fmt: skip
     with transaction.atomic():
         copy("ledger_account", ["id", "code", "name", "kind", "owner_type", "owner_id",
-                                "is_active", "created_at", "region_id"], accounts)  # fmt: skip
+                                "is_active", "created_at", "region_path"], accounts)  # fmt: skip
         copy("funds_fundingsource", [
             "id", "name", "kind", "fiscal_year_id", "region_id", "region_level", "issuer",
             "document_number", "appropriated_amount", "allowed_categories",
@@ -165,35 +170,30 @@ def load_county(n: int, city: Region, year: FiscalYear, user_id: int):
         for ids in (acc, src_ids, bud_ids, line_ids, tr_ids):
             ids.sync()
         with connection.cursor() as c:
-            c.execute(BALANCES_SQL.format(table="ledger_sourcebalance",
-                                          cols="account_id, source_account_id, ",
-                                          group="acc, tag, "),
-                      [transfers[0][0], transfers[-1][0]] * 2)  # fmt: skip
-            c.execute(BALANCES_SQL.format(table="ledger_accountbalance", cols="account_id, ",
-                                          group="acc, "),
-                      [transfers[0][0], transfers[-1][0]] * 2)  # fmt: skip
+            loaded = [transfers[0][0], transfers[-1][0]]
+            c.execute(SHARES_SQL.format(shares=shares_sql("t.id BETWEEN %s AND %s")),
+                      loaded * 2)  # fmt: skip
+            c.execute(BALANCES_SQL, [accounts[0][0], accounts[-1][0]])
     with connection.cursor() as c:
         c.execute("ANALYZE ledger_transfer; ANALYZE ledger_account; ANALYZE funds_budgetline; "
-                  "ANALYZE funds_fundingsource; ANALYZE funds_budget")  # fmt: skip
+                  "ANALYZE funds_fundingsource; ANALYZE funds_budget; "
+                  "ANALYZE ledger_sourcebalance; ANALYZE ledger_accountbalance")  # fmt: skip
     log(f"  {len(lines)} lines, {len(transfers)} transfers, {len(accounts)} accounts")
     return county
 
 
-# The cached balances of what was loaded, from its transfers (as the postings would have).
+# The ledger's shares of what was loaded (balances and flows), recomputed from its transfers
+# the way ledger_verify does, as the postings would have written them; then the accounts'
+# balances, the sums of their shares.
+SHARES_SQL = f"""
+INSERT INTO ledger_sourcebalance (account_id, source_account_id, posted, pending, receivable,
+                                  fed_by_id, {", ".join(FLOWS)}, is_guarded)
+SELECT x.*, a.kind <> 'external' FROM ({{shares}}) x JOIN ledger_account a ON a.id = x.account_id
+"""
 BALANCES_SQL = """
-INSERT INTO {table} ({cols}is_guarded, posted, pending, receivable)
-SELECT {group}a.kind <> 'external', SUM(x.posted), SUM(x.pending), SUM(x.receivable)
-FROM (
-  SELECT from_account_id AS acc, source_account_id AS tag,
-         CASE WHEN state = 'posted' THEN -amount ELSE 0 END AS posted,
-         CASE WHEN state = 'pending' THEN amount ELSE 0 END AS pending, 0 AS receivable
-  FROM ledger_transfer WHERE id BETWEEN %s AND %s
-  UNION ALL
-  SELECT to_account_id, source_account_id, CASE WHEN state = 'posted' THEN amount ELSE 0 END,
-         0, CASE WHEN state = 'pending' THEN amount ELSE 0 END
-  FROM ledger_transfer WHERE id BETWEEN %s AND %s
-) x JOIN ledger_account a ON a.id = x.acc
-GROUP BY {group}a.kind
+INSERT INTO ledger_accountbalance (account_id, is_active, is_guarded, posted, pending, receivable)
+SELECT account_id, true, bool_and(is_guarded), SUM(posted), SUM(pending), SUM(receivable)
+FROM ledger_sourcebalance WHERE account_id BETWEEN %s AND %s GROUP BY account_id
 """
 
 

@@ -158,19 +158,23 @@ def floor_postings(conn, actor, source, project, n: int, tag: str) -> float:
 
 
 def true_up_floor_shares(source, project, amount: Decimal):
-    """Outside the timing: the floor did not keep source shares; make them true again."""
+    """Outside the timing: the floor did not keep source shares (nor their flows); make
+    them true again."""
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE ledger_sourcebalance SET posted = posted - %s "
+            "UPDATE ledger_sourcebalance SET posted = posted - %s, "
+            "out_commitment = out_commitment + %s "
             "WHERE account_id = %s AND source_account_id = %s",
-            [amount, source.pk, source.pk],
+            [amount, amount, source.pk, source.pk],
         )
         cur.execute(
             "INSERT INTO ledger_sourcebalance AS b (account_id, source_account_id, is_guarded, "
-            "posted, pending, receivable) VALUES (%s, %s, true, %s, 0, 0) "
+            "posted, pending, receivable, in_funding_source, fed_by_id) "
+            "VALUES (%s, %s, true, %s, 0, 0, %s, %s) "
             "ON CONFLICT (account_id, source_account_id) DO UPDATE SET posted = b.posted + "
-            "excluded.posted",
-            [project.pk, source.pk, amount],
+            "excluded.posted, in_funding_source = b.in_funding_source + "
+            "excluded.in_funding_source",
+            [project.pk, source.pk, amount, amount, source.pk],
         )
 
 
@@ -256,6 +260,17 @@ def million_account(actor):
                 "%s, now(), now() FROM generate_series(1, %s) AS g",
                 [x.pk, y.pk, y.pk, x.pk, source.pk, f"{code}:{RUN}:", actor.pk, n],
             )
+            # the shares' flows (their balances net to zero): n / 2 each way
+            for account in (x, y):
+                cur.execute(
+                    "INSERT INTO ledger_sourcebalance AS b (account_id, source_account_id, "
+                    "is_guarded, posted, pending, receivable, in_commitment, out_commitment) "
+                    "VALUES (%s, %s, true, 0, 0, 0, %s, %s) "
+                    "ON CONFLICT (account_id, source_account_id) DO UPDATE SET "
+                    "in_commitment = b.in_commitment + excluded.in_commitment, "
+                    "out_commitment = b.out_commitment + excluded.out_commitment",
+                    [account.pk, source.pk, n // 2, n // 2],
+                )
             cur.execute("ANALYZE ledger_transfer")
         log(f"  done in {time.perf_counter() - start:.1f}s")
     return x

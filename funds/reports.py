@@ -3,7 +3,10 @@
 It lives in funds, the lowest layer that knows what the ledger's accounts mean (sources
 and lines); projects, which posts allocations and payments, sits above and needs nothing
 of its own here. No counter kept beside the ledger is read: every figure is a sum of
-ledger transfers, grouped by the kind of the accounts on either side.
+ledger transfers, grouped by the kind of the accounts on either side, read from the sums
+the ledger itself keeps per account and money tag (the shares' posted flows by the other
+side's account kind, `ledger.models.SourceBalance`: written by each posting in its own
+statement, recomputed from the transfers and compared by `ledger_verify` like the balances).
 
 The contract with the apps that move money out of budget lines (projects):
 
@@ -17,7 +20,8 @@ The contract with the apps that move money out of budget lines (projects):
   commitment account from the same kind of account, un-pays.
 - One commitment account per allocation, fed from one line: the report attributes a
   commitment's payments to the line that fed it (with the same money tag). If several
-  lines feed one commitment with the same tag, its payments go to the first of them.
+  lines feed one commitment with the same tag, its payments go to the one of them with
+  the lowest ledger account id (the commitment's share keeps it: `fed_by`).
 
 The figures, per row:
 
@@ -33,9 +37,9 @@ The figures, per row:
   carried (lines), which is the accounts' cached available balance, checked by tests.
 
 A fixed number of queries whatever the size: the lines and sources in scope, the year's
-sources by money tag, the region children, and one statement of grouped sums over the
-ledger (through the ledger's (account, id) indexes: it reads the transfers of the accounts
-in scope, never the whole ledger).
+sources by money tag, the region children, and one statement over the ledger's shares
+(the holders' own, by the (account, source) index, and the commitments they fed, by the
+fed_by index): it grows with the accounts in scope, never with their transfers.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -90,9 +95,10 @@ def _source_infos(queryset) -> list[SourceInfo]:
 
 @dataclass
 class Fact:
-    """The figures of one line account's money of one tag, or of one source's account."""
+    """The figures of a line account's money (of one tag, or summed over a group of lines:
+    what the grouping keeps of a line), or of one source's account."""
 
-    region_id: int
+    region_id: int | None
     region_path: str
     source: SourceInfo | None
     category: str | None  # None: money at the source, not yet budgeted
@@ -100,6 +106,7 @@ class Fact:
     figures: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, ZERO))
     moved_out: Decimal = ZERO  # a source's money budgeted to lines (shown on the lines)
     label: str = ""  # a line's: region · category · source
+    is_line: bool = True
 
 
 def _d(value) -> Decimal:
@@ -108,83 +115,97 @@ def _d(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-# The figures of every holder (line or source account) by money tag, in one statement:
-# part 'out' and 'in' classify the holder's own transfers by state, transfer kind and the
-# other side's account kind; 'paid' and 'unpaid' follow the commitments the holders fed.
-_FIGURES_SQL = """
-WITH holders AS ({lines} UNION {sources}),
-outs AS (
-  SELECT t.from_account_id AS holder, t.to_account_id AS other, t.source_account_id AS tag,
-         t.state, t.kind, a.kind AS other_kind, t.amount
-  FROM ledger_transfer t
-  JOIN holders h ON h.account_id = t.from_account_id
-  JOIN ledger_account a ON a.id = t.to_account_id
-),
-ins AS (
-  SELECT t.to_account_id AS holder, t.from_account_id AS other, t.source_account_id AS tag,
-         t.state, a.kind AS other_kind, t.amount
-  FROM ledger_transfer t
-  JOIN holders h ON h.account_id = t.to_account_id
-  JOIN ledger_account a ON a.id = t.from_account_id
-  WHERE t.state = 'posted'
-),
-feeds AS (
-  SELECT other AS commitment, tag, MIN(holder) AS holder,
-         SUM(CASE WHEN state = 'posted' THEN amount ELSE 0 END) AS given
-  FROM outs WHERE other_kind = 'commitment'
-  GROUP BY other, tag
-),
-returned AS (
-  SELECT other AS commitment, tag, SUM(amount) AS back
-  FROM ins WHERE other_kind = 'commitment'
-  GROUP BY other, tag
-)
-SELECT 'out' AS part, holder, tag,
-  SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind = 'carry_forward' THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'commitment'
-      THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward' AND other_kind = 'external'
-      THEN amount ELSE 0 END),
-  SUM(CASE WHEN state = 'posted' AND kind <> 'carry_forward'
-      AND other_kind NOT IN ('commitment', 'external') THEN amount ELSE 0 END)
-FROM outs
-GROUP BY holder, tag
-UNION ALL
-SELECT 'in', holder, tag,
-  SUM(CASE WHEN other_kind = 'commitment' THEN amount ELSE 0 END),
-  SUM(CASE WHEN other_kind <> 'commitment' THEN amount ELSE 0 END),
-  0, 0, 0
-FROM ins
-GROUP BY holder, tag
-UNION ALL
-SELECT 'paid', f.holder, f.tag,
-  SUM(f.given - COALESCE(r.back, 0) - COALESCE(b.posted, 0)), 0, 0, 0, 0
-FROM feeds f
-LEFT JOIN returned r ON r.commitment = f.commitment AND r.tag = f.tag
-LEFT JOIN ledger_sourcebalance b ON b.account_id = f.commitment AND b.source_account_id = f.tag
-GROUP BY f.holder, f.tag
-"""
+# The figures of the holders in scope (budget lines, sources) in one statement over the
+# ledger's shares (ledger.SourceBalance: each posting keeps them in its own statement,
+# ledger_verify recomputes them from the transfers), summed in the database by what the
+# grouping keeps of a line (`_LINE_KEYS`) or per source. Parts: 0 a line's own shares,
+# 1 what the commitments the lines fed (`fed_by`) paid out to anything that is not a line
+# or a source, less what came back from it; 2 and 3 the same for sources. Sums: pending
+# out, carried out, committed (out to commitments less back from them), in from anything
+# else, out to outside parties, out to anything else. Indexed reads only ((account,
+# source) and the partial fed_by index); no transfer is read.
+_OWN = """SUM({t}.pending), SUM({t}.out_carried), SUM({t}.out_commitment - {t}.in_commitment),
+  SUM({t}.in_funding_source + {t}.in_budget_line + {t}.in_custodial + {t}.in_external
+      + {t}.in_carried),
+  SUM({t}.out_external), SUM({t}.out_funding_source + {t}.out_budget_line + {t}.out_custodial)"""
+_PAID = """SUM({t}.out_commitment + {t}.out_custodial + {t}.out_external - {t}.in_commitment
+      - {t}.in_custodial - {t}.in_external), 0, 0, 0, 0, 0"""
+_PART = """SELECT {part}, {keys}, {sums}
+FROM {holders} h JOIN ledger_sourcebalance {t} ON {t}.{join} = h.h_account{where}
+GROUP BY {group}"""
+# What a line's figures are summed by (three key columns: id, id, text), per grouping.
+_LINE_KEYS = {
+    "line": ("h.h_line", "{t}.source_account_id", "NULL"),
+    "region": ("h.h_region", "NULL", "h.h_path"),
+    "category": ("NULL", "NULL", "h.h_category"),
+    "source_kind": ("{t}.source_account_id", "NULL", "NULL"),
+    "source": ("{t}.source_account_id", "NULL", "NULL"),
+}
+_SOURCE_KEYS = ("h.h_source", "NULL", "NULL")
+_NULLS = ("CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)", "CAST(NULL AS TEXT)")
 
 
-def _figures(lines_qs, sources_qs):
-    """Rows (part, account, tag, five sums) from the ledger for the holders in scope."""
-    lines_sql, lines_params = lines_qs.values("account_id").order_by().query.sql_with_params()
-    if sources_qs is None:
-        sources_sql, sources_params = "SELECT id FROM ledger_account WHERE 1 = 0", ()
-    else:
-        query = sources_qs.values("account_id").order_by().query
+def _part(part: int, keys: tuple, holders: str, tag_filter: str) -> str:
+    t = "c" if part % 2 else "b"
+    keys = [k.format(t=t) for k in keys]
+    typed = [k if k != "NULL" else _NULLS[i] for i, k in enumerate(keys)]  # UNION types
+    return _PART.format(
+        part=part,
+        keys=", ".join(typed),
+        sums=(_PAID if part % 2 else _OWN).format(t=t),
+        holders=holders,
+        t=t,
+        join="fed_by_id" if part % 2 else "account_id",
+        where=f" WHERE {t}.source_account_id IN ({tag_filter})" if tag_filter else "",
+        group=", ".join(k for k in keys if k != "NULL"),
+    )
+
+
+def _figures(group_by: str, lines_qs, sources_qs, tags_qs):
+    """Rows (part, key, key, key, six sums) from the ledger for the holders in scope."""
+    lines_sql, params = (
+        lines_qs.annotate(
+            h_account=F("account_id"),
+            h_line=F("id"),
+            h_region=F("budget__region_id"),
+            h_path=F("budget__region__path"),
+            h_category=F("category"),
+        )
+        .values("h_account", "h_line", "h_region", "h_path", "h_category")
+        .order_by()
+        .query.sql_with_params()
+    )
+    ctes, params = [f"lines AS ({lines_sql})"], list(params)
+    if sources_qs is not None:
+        query = (
+            sources_qs.annotate(h_account=F("account_id"), h_source=F("id"))
+            .values("h_account", "h_source")
+            .order_by()
+            .query
+        )
         sources_sql, sources_params = query.sql_with_params()
-    sql = _FIGURES_SQL.format(lines=lines_sql, sources=sources_sql)
-    params = [*lines_params, *sources_params]
+        ctes.append(f"sources AS ({sources_sql})")
+        params += sources_params
+    tag_filter = ""
+    if tags_qs is not None:
+        tag_filter, tags_params = tags_qs.values("money_tag_id").order_by().query.sql_with_params()
+    keys = _LINE_KEYS[group_by]
+    parts = [_part(0, keys, "lines", tag_filter), _part(1, keys, "lines", tag_filter)]
+    if tags_qs is not None:
+        params += [*tags_params, *tags_params]
+    if sources_qs is not None:
+        parts += [_part(2, _SOURCE_KEYS, "sources", ""), _part(3, _SOURCE_KEYS, "sources", "")]
+    sql = f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
-    """The report's facts for a region subtree and year, from the ledger: one per budget
-    line and money tag, and one per source for the money still at the source."""
+def execution_facts(region: Region, year: int, *, group_by: str = "line", **filters) -> list[Fact]:
+    """The report's facts for a region subtree and year, from the ledger, one per source for
+    the money still at the source and, for the lines, one per what `group_by` keeps of
+    them: "line" (the default) one per budget line and money tag; "region" per region;
+    "category" per category; "source_kind" and "source" per money tag."""
     lines_qs = BudgetLine.objects.filter(
         budget__fiscal_year__year=year,
         budget__region__path__startswith=region.path,
@@ -202,78 +223,79 @@ def execution_facts(region: Region, year: int, **filters) -> list[Fact]:
         sources_qs = sources_qs.filter(kind=filters["source_kind"])
     if sources_qs is not None and filters.get("source"):
         sources_qs = sources_qs.filter(pk=filters["source"])
-    lines = {
-        r["account_id"]: r
-        for r in lines_qs.values(
-            "id",
-            "account_id",
-            "category",
-            "budget__region_id",
-            "budget__region__path",
-            "budget__region__name",
-            "source__name",
-        )  # fmt: skip
-    }
-    sources = {}
-    if sources_qs is not None:
-        sources = {s.account_id: s for s in _source_infos(sources_qs)}
     # The year's sources by money tag (a line's money may be another source's after a
     # cross-source adjustment; carried money keeps the tag of the source it came from).
-    tag_sources = {
-        s.money_tag_id: s
-        for s in _source_infos(
-            FundingSource.objects.filter(fiscal_year__year=year, money_tag__isnull=False)
-        )
-    }
+    year_sources = FundingSource.objects.filter(fiscal_year__year=year, money_tag__isnull=False)
+    tags_qs = None  # a line's money counts when its tag is of a source the filters keep
+    if filters.get("source_kind") or filters.get("source"):
+        tags_qs = year_sources
+        if filters.get("source_kind"):
+            tags_qs = tags_qs.filter(kind=filters["source_kind"])
+        if filters.get("source"):
+            tags_qs = tags_qs.filter(pk=filters["source"])
+    lines = {}
+    if group_by == "line":
+        lines = {
+            r["id"]: r
+            for r in lines_qs.values(
+                "id",
+                "category",
+                "budget__region_id",
+                "budget__region__path",
+                "budget__region__name",
+                "source__name",
+            )  # fmt: skip
+        }
+    sources = {}
+    if sources_qs is not None:
+        sources = {s.pk: s for s in _source_infos(sources_qs)}
+    tag_sources = {}
+    if group_by in ("line", "source", "source_kind"):
+        tag_sources = {s.money_tag_id: s for s in _source_infos(year_sources)}
     facts: dict[tuple, Fact] = {}
 
-    def fact_for(account_id, tag) -> Fact | None:
-        source = sources.get(account_id)
-        if source is not None:
-            key = ("source", source.pk)
-            if key not in facts:
-                facts[key] = Fact(source.region_id, source.region_path, source, None, None)
-            return facts[key]
-        row = lines.get(account_id)
-        if row is None:
-            return None
-        source = tag_sources.get(tag)
-        if filters.get("source_kind") and (source is None or source.kind != filters["source_kind"]):
-            return None
-        if filters.get("source") and (source is None or source.pk != filters["source"]):
-            return None
-        key = ("line", row["id"], tag)
-        if key not in facts:
-            facts[key] = Fact(row["budget__region_id"], row["budget__region__path"], source,
-                              row["category"], row["id"],
-                              label=f"{row['budget__region__name']}·{row['category']}·"
-                              f"{row['source__name']}")  # fmt: skip
-        return facts[key]
+    def fact_for(part, k1, k2, k3) -> Fact | None:
+        key = (part > 1, k1, k2, k3)
+        fact = facts.get(key)
+        if fact is not None:
+            return fact
+        if part > 1:  # a source's own account
+            source = sources[k1]
+            fact = Fact(source.region_id, source.region_path, source, None, None, is_line=False)
+        elif group_by == "line":
+            row = lines[k1]
+            fact = Fact(row["budget__region_id"], row["budget__region__path"],
+                        tag_sources.get(k2), row["category"], k1,
+                        label=f"{row['budget__region__name']}·{row['category']}·"
+                        f"{row['source__name']}")  # fmt: skip
+        elif group_by == "region":
+            fact = Fact(k1, k3, None, None, None)
+        elif group_by == "category":
+            fact = Fact(None, "", None, k3, None)
+        else:  # source, source_kind
+            fact = Fact(None, "", tag_sources.get(k1), None, None)
+        facts[key] = fact
+        return fact
 
-    for part, account_id, tag, a, b, c, d, e in _figures(lines_qs, sources_qs):
-        fact = fact_for(account_id, tag)
-        if fact is None:
+    for part, k1, k2, k3, *sums in _figures(group_by, lines_qs, sources_qs, tags_qs):
+        fact = fact_for(part, k1, k2, k3)
+        f = fact.figures
+        if part % 2:  # paid: what the commitments it fed paid out, net
+            f["paid"] += _d(sums[0])
             continue
-        f, is_line = fact.figures, fact.line_id is not None
-        a, b, c, d, e = (_d(x) for x in (a, b, c, d, e))
-        if part == "out":  # reserved, carried, to commitments, to outside, to others
-            f["reserved"] += a
-            f["carried_forward"] += b
-            f["committed"] += c
-            if is_line:
-                f["budgeted"] -= d + e  # adjustments out of the line
-            else:
-                f["appropriated"] -= d  # reversals back to the treasury or donor
-                fact.moved_out += e  # budgeted to lines (shown on the lines)
-        elif part == "in":  # given back by commitments; from anything else
-            f["committed"] -= a
-            f["budgeted" if is_line else "appropriated"] += b
-        else:  # paid: what the commitments it fed no longer hold nor gave back
-            f["paid"] += a
+        pending, carried, committed, in_other, out_external, out_other = (_d(x) for x in sums)
+        f["reserved"] += pending
+        f["carried_forward"] += carried
+        f["committed"] += committed
+        if fact.is_line:  # budgets and adjustments in, less adjustments out
+            f["budgeted"] += in_other - out_external - out_other
+        else:  # from outside or carried in, less reversals; budgeted to lines
+            f["appropriated"] += in_other - out_external
+            fact.moved_out += out_other
 
     for fact in facts.values():
         f = fact.figures
-        start = f["budgeted"] if fact.line_id is not None else f["appropriated"] - fact.moved_out
+        start = f["budgeted"] if fact.is_line else f["appropriated"] - fact.moved_out
         f["available"] = start - f["reserved"] - f["committed"] - f["carried_forward"]
     return list(facts.values())
 
@@ -288,7 +310,7 @@ def budget_execution(region: Region, year: int, *, group_by: str = "region", **f
     region: each child region (and the region itself for its own money: "本级");
     source_kind, source, category: one row each; line: one row per budget line (and one
     per source for money not yet budgeted)."""
-    facts = execution_facts(region, year, **filters)
+    facts = execution_facts(region, year, group_by=group_by, **filters)
     rows: dict = {}
     children = _child_regions(region) if group_by == "region" else {}
     labels = {c: str(label) for c, label in PurchaseCategory.choices}

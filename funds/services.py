@@ -252,6 +252,18 @@ def _expect_submitted(obj) -> None:
         )
 
 
+def _settle(model, request, state: str, default_reason: str, reason: str = "") -> None:
+    """The effect of a decision that moves no money, for every step of this app: the
+    submitted object is rejected (final; its decision time kept where the model has one)
+    or returned for changes or withdrawn (`state` DRAFT: a draft again)."""
+    obj = _lock(model, request.owner_id)
+    _expect_submitted(obj)
+    obj.state = state
+    if state == ApprovalState.REJECTED and hasattr(obj, "decided_at"):
+        obj.decided_at = timezone.now()
+    set_reason(obj, reason or default_reason).save()
+
+
 # --------------------------------------------------------------------------- fiscal years
 
 
@@ -525,18 +537,12 @@ def source_approved(request, *, actor, reason: str = "") -> None:
 
 
 def source_rejected(request, *, actor, reason: str = "") -> None:
-    source = _lock(FundingSource, request.owner_id)
-    _expect_submitted(source)
-    source.state = ApprovalState.REJECTED
-    set_reason(source, reason or _("rejected")).save()
+    _settle(FundingSource, request, ApprovalState.REJECTED, _("rejected"), reason)
 
 
 def source_returned(request, *, actor, reason: str = "") -> None:
     """Returned for changes (or withdrawn): a draft again."""
-    source = _lock(FundingSource, request.owner_id)
-    _expect_submitted(source)
-    source.state = ApprovalState.DRAFT
-    set_reason(source, reason or _("returned for changes")).save()
+    _settle(FundingSource, request, ApprovalState.DRAFT, _("returned for changes"), reason)
 
 
 # --------------------------------------------------------------------------- budgets
@@ -816,17 +822,12 @@ def budget_approved(request, *, actor, reason: str = "") -> None:
 
 
 def budget_rejected(request, *, actor, reason: str = "") -> None:
-    budget = _lock(Budget, request.owner_id)
-    _expect_submitted(budget)
-    budget.state = ApprovalState.REJECTED
-    set_reason(budget, reason or _("rejected")).save()
+    _settle(Budget, request, ApprovalState.REJECTED, _("rejected"), reason)
 
 
 def budget_returned(request, *, actor, reason: str = "") -> None:
-    budget = _lock(Budget, request.owner_id)
-    _expect_submitted(budget)
-    budget.state = ApprovalState.DRAFT
-    set_reason(budget, reason or _("returned for changes")).save()
+    """Returned for changes (or withdrawn): a draft again."""
+    _settle(Budget, request, ApprovalState.DRAFT, _("returned for changes"), reason)
 
 
 # --------------------------------------------------------------------------- adjustments
@@ -966,11 +967,7 @@ def adjustment_approved(request, *, actor, reason: str = "") -> None:
 
 
 def adjustment_rejected(request, *, actor, reason: str = "") -> None:
-    adjustment = _lock(BudgetAdjustment, request.owner_id)
-    _expect_submitted(adjustment)
-    adjustment.state = ApprovalState.REJECTED
-    adjustment.decided_at = timezone.now()
-    set_reason(adjustment, reason or _("rejected")).save()
+    _settle(BudgetAdjustment, request, ApprovalState.REJECTED, _("rejected"), reason)
 
 
 # --------------------------------------------------------------------------- carry-forward
@@ -1075,8 +1072,4 @@ def carry_forward_approved(request, *, actor, reason: str = "") -> None:
 
 
 def carry_forward_rejected(request, *, actor, reason: str = "") -> None:
-    carry = _lock(CarryForward, request.owner_id)
-    _expect_submitted(carry)
-    carry.state = ApprovalState.REJECTED
-    carry.decided_at = timezone.now()
-    set_reason(carry, reason or _("rejected")).save()
+    _settle(CarryForward, request, ApprovalState.REJECTED, _("rejected"), reason)

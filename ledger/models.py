@@ -223,8 +223,40 @@ class AccountBalance(Balance):
         return f"{self.account_id}: {self.posted}"
 
 
+# Cumulative posted flows kept on each share (SourceBalance), by direction and by the kind
+# of the account on the other side; a `carry_forward` transfer counts as carried instead.
+# Pending money is the shares' pending (out) and receivable (in). Read by the budget
+# execution report (funds/reports.py) instead of scanning transfers; recomputed from the
+# transfers by ledger_verify like the balances.
+FLOW_KINDS = tuple(AccountKind.values)  # the counterparty kinds, in the columns' order
+FLOWS_IN = tuple(f"in_{kind}" for kind in FLOW_KINDS) + ("in_carried",)
+FLOWS_OUT = tuple(f"out_{kind}" for kind in FLOW_KINDS) + ("out_carried",)
+FLOWS = FLOWS_IN + FLOWS_OUT
+FEEDING_KINDS = (AccountKind.FUNDING_SOURCE, AccountKind.BUDGET_LINE)
+
+
+def flow_fields(transfer_kind: str, from_kind: str, to_kind: str) -> tuple[str, str]:
+    """The flow columns a posted transfer adds its amount to: (payer's, payee's)."""
+    if transfer_kind == TransferKind.CARRY_FORWARD:
+        return "out_carried", "in_carried"
+    return f"out_{to_kind}", f"in_{from_kind}"
+
+
+def _flow(verbose_name):
+    # db_default: the posting's SQL names only the column it adds to
+    return models.DecimalField(verbose_name, default=0, db_default=0, **MONEY)
+
+
 class SourceBalance(Balance):
-    """An account's share of one funding source."""
+    """An account's share of one funding source, and the posted flows that made it.
+
+    The flow columns add up every posted transfer of this account and source by direction
+    and by the other side's account kind (`in_budget_line`: posted in from budget lines;
+    `out_carried`: posted out as `carry_forward`, whatever the other side), so
+    `posted = sum(in_*) - sum(out_*)`. `fed_by`, on a commitment account's share only: the
+    lowest id of the funding sources and budget lines that moved (or reserved) money of
+    this source into it: the line a commitment's payments are reported under.
+    """
 
     account = models.ForeignKey(
         Account,
@@ -240,10 +272,42 @@ class SourceBalance(Balance):
         related_name="+",
         db_index=False,
     )
+    in_funding_source = _flow(_("posted in from funding sources"))
+    in_budget_line = _flow(_("posted in from budget lines"))
+    in_commitment = _flow(_("posted in from commitments"))
+    in_custodial = _flow(_("posted in from custodial accounts"))
+    in_external = _flow(_("posted in from outside parties"))
+    in_carried = _flow(_("carried in"))
+    out_funding_source = _flow(_("posted out to funding sources"))
+    out_budget_line = _flow(_("posted out to budget lines"))
+    out_commitment = _flow(_("posted out to commitments"))
+    out_custodial = _flow(_("posted out to custodial accounts"))
+    out_external = _flow(_("posted out to outside parties"))
+    out_carried = _flow(_("carried out"))
+    fed_by = models.ForeignKey(
+        Account,
+        verbose_name=_("fed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the partial index below
+        help_text=_("A commitment's share: the lowest source or line that fed it."),
+    )
 
     class Meta:
         verbose_name = _("balance by funding source")
         verbose_name_plural = _("balances by funding source")
+        indexes = [
+            # used by: the budget execution report (funds/reports.py): the commitments the
+            # lines and sources in scope fed. Partial: only commitments' shares are indexed,
+            # and fed_by is set when the share is created, so balance updates stay HOT.
+            models.Index(
+                fields=["fed_by"],
+                name="ledger_sourcebalance_fed_by",
+                condition=Q(fed_by__isnull=False),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "source_account"], name="ledger_sourcebalance_unique"

@@ -19,8 +19,14 @@ How a posting stays correct and fast:
   row is inserted by its first part (a unique index on the idempotency key: a second
   request with the same key waits for the first, then fails on the key and answers the
   first result), and the balances are changed by data-modifying CTEs after it. The
-  statement text depends only on the posting's shape (which legs are guarded), so each
-  shape is built once per process and prepared once per connection.
+  statement text depends only on the posting's shape (which legs are guarded, which flow
+  column of its share each leg adds to: the kind of the account on the other side), so
+  each shape is built once per process and prepared once per connection.
+- Each leg's share also adds the posted amount to its flow column (models.SourceBalance:
+  in/out by the other side's account kind, carried forward apart) and a commitment's
+  share keeps its lowest feeding source or line (`fed_by`, set when the share is created):
+  the same row and statement as the balance, no extra round trip; ledger_verify
+  recomputes them from the transfers.
 - A guard that does not pass updates no row; `ledger_guard()` then makes the statement
   fail, so nothing of it is kept, and the service raises `Overdraft` (or
   `AccountInactive`) naming the account. CHECK constraints on the balance tables refuse
@@ -68,6 +74,7 @@ from .errors import (
     translate_db_error,
 )
 from .models import (
+    FEEDING_KINDS,
     Account,
     AccountBalance,
     AccountKind,
@@ -75,6 +82,7 @@ from .models import (
     Transfer,
     TransferKind,
     TransferState,
+    flow_fields,
 )
 
 CENT = Decimal("0.01")
@@ -345,15 +353,21 @@ class _Leg:
     `active`: the account must be open (every leg but those of a void, which only releases).
     `guard`: a guarded account's available money (posted − pending) goes down, so the
     statement checks it. `may_insert`: the source share may be created by this leg (all
-    deltas allowed on zero). Worked out once: the posting reads them several times.
+    deltas allowed on zero). `flow`: the share's flow column a posted movement adds its
+    amount to (models.flow_fields), None when nothing is posted. `fed_by`: a source or line
+    feeding a commitment (kept on the commitment's share when the leg may create it).
+    Worked out once: the posting reads them several times.
     """
 
     __slots__ = (
         "account", "account_id", "source_id", "posted", "pending", "receivable", "active",
-        "guard", "may_insert", "shape",
+        "guard", "may_insert", "flow", "fed_by", "shape",
     )  # fmt: skip
 
-    def __init__(self, account, source_id, posted, pending, receivable, active=True):
+    def __init__(
+        self, account, source_id, posted, pending, receivable, active=True, flow=None,
+        fed_by=None,
+    ):  # fmt: skip
         self.account = account
         self.account_id = account.pk
         self.source_id = source_id
@@ -363,7 +377,27 @@ class _Leg:
         self.active = active
         self.guard = account.is_guarded and (posted - pending) < 0
         self.may_insert = not self.guard and pending >= 0 and receivable >= 0
-        self.shape = (self.guard, self.may_insert, active)
+        self.flow = flow
+        self.fed_by = fed_by if self.may_insert else None
+        self.shape = (self.guard, self.may_insert, active, flow, self.fed_by is not None)
+
+
+def _fed_by(from_account: Account, to_account: Account) -> int | None:
+    """The id a commitment's share keeps of the source or line that feeds it."""
+    if to_account.kind == AccountKind.COMMITMENT and from_account.kind in FEEDING_KINDS:
+        return from_account.pk
+    return None
+
+
+def _posted_legs(transfer_kind, from_account, to_account, source_id, amount, pending) -> list:
+    """The two legs of `amount` posted (`pending`: out of a reservation of that amount)."""
+    out_flow, in_flow = flow_fields(transfer_kind, from_account.kind, to_account.kind)
+    released = -amount if pending else ZERO
+    return [
+        _Leg(from_account, source_id, -amount, released, ZERO, flow=out_flow),
+        _Leg(to_account, source_id, amount, ZERO, released, flow=in_flow,
+             fed_by=_fed_by(from_account, to_account)),
+    ]  # fmt: skip
 
 
 class _Refused(Exception):
@@ -379,7 +413,7 @@ _GUARD = " AND (NOT is_guarded OR posted + %s >= pending + %s)"
 
 
 def _account_sql(shape, *, after: str | None) -> str:
-    guard, _may_insert, active = shape
+    guard, _may_insert, active = shape[:3]
     sql = f"UPDATE ledger_accountbalance SET {_BALANCE_SET} WHERE account_id = %s"
     if after:  # runs only once the CTE before it has done its part (and in that order)
         sql += f" AND EXISTS (SELECT 1 FROM {after})"
@@ -397,15 +431,23 @@ def _account_params(leg: _Leg) -> list:
     return params
 
 
+# A commitment's share keeps the lowest feeder (the same whatever order postings race in).
+_FED_BY_LEAST = (
+    "fed_by_id = CASE WHEN b.fed_by_id IS NULL OR excluded.fed_by_id < b.fed_by_id "
+    "THEN excluded.fed_by_id ELSE b.fed_by_id END"
+)
+
+
 def _source_sql(shape, *, account_cte: str | None) -> str:
-    guard, may_insert, _active = shape
+    guard, may_insert, _active, flow, feeds = shape
     if not may_insert:
         # A guarded account spends only a share it holds, and a reservation is released
         # only where it was made: update, never insert (an inserted row with a negative
         # delta would break a CHECK before ON CONFLICT is even considered).
         return (
-            f"UPDATE ledger_sourcebalance SET {_BALANCE_SET} "
-            "WHERE account_id = %s AND source_account_id = %s"
+            f"UPDATE ledger_sourcebalance SET {_BALANCE_SET}"
+            + (f", {flow} = {flow} + %s" if flow else "")
+            + " WHERE account_id = %s AND source_account_id = %s"
             + (f" AND EXISTS (SELECT 1 FROM {account_cte})" if account_cte else "")
             + (_GUARD if guard else "")
             + " RETURNING 1"
@@ -413,21 +455,29 @@ def _source_sql(shape, *, account_cte: str | None) -> str:
     rows = (
         f"FROM {account_cte}" if account_cte else "FROM ledger_accountbalance WHERE account_id = %s"
     )
+    columns = (f", {flow}" if flow else "") + (", fed_by_id" if feeds else "")
+    values = (", %s" if flow else "") + (", %s" if feeds else "")
+    updates = (f", {flow} = b.{flow} + excluded.{flow}" if flow else "") + (
+        f", {_FED_BY_LEAST}" if feeds else ""
+    )
     return (
         "INSERT INTO ledger_sourcebalance AS b "
-        "(account_id, source_account_id, is_guarded, posted, pending, receivable) "
-        f"SELECT account_id, %s, is_guarded, %s, %s, %s {rows} "
+        f"(account_id, source_account_id, is_guarded, posted, pending, receivable{columns}) "
+        f"SELECT account_id, %s, is_guarded, %s, %s, %s{values} {rows} "
         "ON CONFLICT (account_id, source_account_id) DO UPDATE SET "
         "posted = b.posted + excluded.posted, pending = b.pending + excluded.pending, "
-        "receivable = b.receivable + excluded.receivable RETURNING 1"
+        f"receivable = b.receivable + excluded.receivable{updates} RETURNING 1"
     )
 
 
 def _source_params(leg: _Leg, *, in_cte: bool) -> list:
+    flow = [abs(leg.posted)] if leg.flow else []
     if not leg.may_insert:
-        params = [leg.posted, leg.pending, leg.receivable, leg.account_id, leg.source_id]
+        params = [leg.posted, leg.pending, leg.receivable, *flow, leg.account_id, leg.source_id]
         return params + ([leg.posted, leg.pending] if leg.guard else [])
-    params = [leg.source_id, leg.posted, leg.pending, leg.receivable]
+    params = [leg.source_id, leg.posted, leg.pending, leg.receivable, *flow]
+    if leg.fed_by is not None:
+        params.append(leg.fed_by)
     if not in_cte:
         params.append(leg.account_id)
     return params
@@ -702,13 +752,11 @@ def _new_transfer(
     if two_phase:
         legs = [
             _Leg(from_account, source_id, ZERO, amount, ZERO),
-            _Leg(to_account, source_id, ZERO, ZERO, amount),
-        ]
+            _Leg(to_account, source_id, ZERO, ZERO, amount,
+                 fed_by=_fed_by(from_account, to_account)),
+        ]  # fmt: skip
     else:
-        legs = [
-            _Leg(from_account, source_id, -amount, ZERO, ZERO),
-            _Leg(to_account, source_id, amount, ZERO, ZERO),
-        ]
+        legs = _posted_legs(kind, from_account, to_account, source_id, amount, pending=False)
     try:
         transfer_id = _apply(head, legs, source, amount)
     except _KeyUsed:
@@ -827,10 +875,10 @@ def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
         # Money moves: every account named must still be open.
         for field in ("from_account", "to_account", "source_account"):
             _open(getattr(transfer, field), field)
-        legs = [
-            _Leg(transfer.from_account, source_id, -amount, -amount, ZERO),
-            _Leg(transfer.to_account, source_id, amount, ZERO, -amount),
-        ]
+        legs = _posted_legs(
+            transfer.kind, transfer.from_account, transfer.to_account, source_id, amount,
+            pending=True,
+        )  # fmt: skip
     else:
         # A void only releases a reservation: allowed whatever became of the accounts.
         legs = [

@@ -1,5 +1,10 @@
 """Verify the ledger: recompute every cached balance from the transfers, check the chain.
 
+Every share (`SourceBalance`) is recomputed whole: its balances, its posted flows by the
+other side's account kind and its `fed_by` (what the budget execution report reads); a
+flow that differs is reported like a balance that does (`ledger.SourceBalance account=…
+source=…: flows differ …`).
+
 The balances are the ledger's `Check` in every verification (registered from
 LedgerConfig.ready; the nightly `audit.verify` runs it with everything else). The transfers'
 links in the one hash chain (core/chain.py) are checked by core's chain check.
@@ -20,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import verification as core_verification
 
-from .models import Transfer
+from .models import FEEDING_KINDS, FLOWS, Transfer
 
 ZERO = Decimal("0.00")
 MAX_PROBLEMS = 50
@@ -58,36 +63,89 @@ def _d(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def _recompute() -> dict[tuple[int, int], list[Decimal]]:
-    """(account, source) → [posted, pending, receivable], from the transfers alone."""
-    sql = """
-        SELECT account_id, source_account_id, SUM(posted), SUM(pending), SUM(receivable) FROM (
-            SELECT from_account_id AS account_id, source_account_id,
-                   CASE WHEN state = 'posted' THEN -amount ELSE 0 END AS posted,
-                   CASE WHEN state = 'pending' THEN amount ELSE 0 END AS pending,
-                   0 AS receivable
-              FROM ledger_transfer
+def shares_sql(where: str = "") -> str:
+    """SQL of every share recomputed from the transfers alone: rows of (account_id,
+    source_account_id, posted, pending, receivable, fed_by_id, *FLOWS). `where`: a
+    condition on the transfers `t` (the benchmarks load rows and write their shares)."""
+    where = f"WHERE {where}" if where else ""
+    flows = ", ".join(
+        f"SUM(CASE WHEN flow = '{name}' THEN amount ELSE 0 END) AS {name}" for name in FLOWS
+    )
+    kind_flow = (
+        "CASE WHEN t.state <> 'posted' THEN '' WHEN t.kind = 'carry_forward' THEN '{d}_carried' "
+        "ELSE '{d}_' || o.kind END"
+    )
+    feeding = ", ".join(f"'{kind}'" for kind in FEEDING_KINDS)
+    return f"""
+        SELECT account_id, source_account_id, SUM(posted) AS posted, SUM(pending) AS pending,
+               SUM(receivable) AS receivable, MIN(fed_by) AS fed_by_id, {flows} FROM (
+            SELECT t.from_account_id AS account_id, t.source_account_id, t.amount,
+                   CASE WHEN t.state = 'posted' THEN -t.amount ELSE 0 END AS posted,
+                   CASE WHEN t.state = 'pending' THEN t.amount ELSE 0 END AS pending,
+                   0 AS receivable, {kind_flow.format(d="out")} AS flow, NULL AS fed_by
+              FROM ledger_transfer t JOIN ledger_account o ON o.id = t.to_account_id {where}
             UNION ALL
-            SELECT to_account_id, source_account_id,
-                   CASE WHEN state = 'posted' THEN amount ELSE 0 END,
+            SELECT t.to_account_id, t.source_account_id, t.amount,
+                   CASE WHEN t.state = 'posted' THEN t.amount ELSE 0 END,
                    0,
-                   CASE WHEN state = 'pending' THEN amount ELSE 0 END
-              FROM ledger_transfer
+                   CASE WHEN t.state = 'pending' THEN t.amount ELSE 0 END,
+                   {kind_flow.format(d="in")},
+                   CASE WHEN a.kind = 'commitment' AND o.kind IN ({feeding})
+                        THEN t.from_account_id END
+              FROM ledger_transfer t JOIN ledger_account o ON o.id = t.from_account_id
+              JOIN ledger_account a ON a.id = t.to_account_id {where}
         ) legs GROUP BY account_id, source_account_id
     """
+
+
+@dataclass
+class Share:
+    """One share's figures: balances (posted, pending, receivable), flows, fed_by."""
+
+    balances: list
+    flows: tuple
+    fed_by: int | None
+
+
+def _share(row) -> Share:
+    return Share([_d(v) for v in row[:3]], tuple(_d(v) for v in row[4:]), row[3])
+
+
+def _recompute() -> dict[tuple[int, int], Share]:
+    """(account, source) → its Share, from the transfers alone."""
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return {(a, s): [_d(p), _d(pe), _d(r)] for a, s, p, pe, r in cursor.fetchall()}
+        cursor.execute(shares_sql())
+        return {(row[0], row[1]): _share(row[2:]) for row in cursor.fetchall()}
+
+
+_ZERO_SHARE = Share([ZERO, ZERO, ZERO], (ZERO,) * len(FLOWS), None)
+
+
+def _flow_problem(key, have: Share, want: Share) -> str | None:
+    """The flows and fed_by of a share that differ from their recomputation, named."""
+    wrong = [
+        f"{name} {got}≠{expected}"
+        for name, got, expected in zip(FLOWS, have.flows, want.flows, strict=True)
+        if got != expected
+    ]
+    if have.fed_by != want.fed_by:
+        wrong.append(f"fed_by {have.fed_by}≠{want.fed_by}")
+    if not wrong:
+        return None
+    return (
+        f"ledger.SourceBalance account={key[0]} source={key[1]}: flows differ from the "
+        f"transfers (cached≠recomputed): {', '.join(wrong)}"
+    )
 
 
 def _check_balances(problems: list[str], counts: dict):
     expected = _recompute()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, source_account_id, posted, pending, receivable, is_guarded "
-            "FROM ledger_sourcebalance"
+            "SELECT account_id, source_account_id, posted, pending, receivable, fed_by_id, "
+            f"{', '.join(FLOWS)} FROM ledger_sourcebalance"
         )
-        cached = {(a, s): ([_d(p), _d(pe), _d(r)], g) for a, s, p, pe, r, g in cursor.fetchall()}
+        cached = {(row[0], row[1]): _share(row[2:]) for row in cursor.fetchall()}
         cursor.execute(
             "SELECT b.account_id, b.posted, b.pending, b.receivable, b.is_guarded, a.kind "
             "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id"
@@ -98,14 +156,18 @@ def _check_balances(problems: list[str], counts: dict):
     zero = [ZERO, ZERO, ZERO]
     per_account: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
     for key in sorted(set(expected) | set(cached)):
-        want = expected.get(key, zero)
-        have, _guarded = cached.get(key, (zero, None))
+        want_share = expected.get(key, _ZERO_SHARE)
+        have_share = cached.get(key, _ZERO_SHARE)
+        want, have = want_share.balances, have_share.balances
         if want != have:
             problems.append(
                 f"ledger.SourceBalance account={key[0]} source={key[1]}: cached "
                 f"{'/'.join(map(str, have))}, recomputed {'/'.join(map(str, want))} "
                 "(posted/reserved/receivable)"
             )
+        flow_problem = _flow_problem(key, have_share, want_share)
+        if flow_problem:
+            problems.append(flow_problem)
         totals = per_account[key[0]]
         for i in range(3):
             totals[i] += want[i]
@@ -125,7 +187,7 @@ def _check_balances(problems: list[str], counts: dict):
         problems.append(f"ledger.AccountBalance account={account_id}: missing")
     if n_accounts != len(accounts):
         problems.append("ledger.AccountBalance: some accounts have no balance row")
-    total = sum((v[0] for v in expected.values()), ZERO)
+    total = sum((v.balances[0] for v in expected.values()), ZERO)
     if total != ZERO:
         problems.append(f"ledger.Transfer: posted balances sum to {total}, not zero")
     counts["accounts"] = n_accounts

@@ -9,13 +9,21 @@ from django.test.utils import CaptureQueriesContext
 
 from funds import services
 from funds.models import BudgetLine
-from funds.reports import FIGURES, budget_execution, execution_facts, export_csv, export_xlsx
+from funds.reports import (
+    FIGURES,
+    GROUPS,
+    budget_execution,
+    execution_facts,
+    export_csv,
+    export_xlsx,
+)
 from ledger import services as ledger
 from ledger.models import AccountKind, SourceBalance
 from tests.funds.factories import YEAR
 from tests.ledger.factories import system
 
 D = Decimal
+GROUPINGS = GROUPS
 
 
 def commitment(name="项目承诺"):
@@ -181,3 +189,44 @@ def test_files(fw):
     text = export_csv(report).decode("utf-8-sig")
     assert "东营区" in text and "150000.00" in text
     assert export_xlsx(report, title="预算执行").startswith(b"PK")
+
+
+def test_every_grouping_sums_the_same_line_facts(fw):
+    """Grouped in the database (region, category, tag) or per line, the figures agree."""
+    county_fund, town_fund, lines = world(fw)
+    a = lines[(fw.r["town_a"].code, "culture_sports")]
+    b = lines[(fw.r["town_a"].code, "elderly_care")]
+    fw.approve(services.adjustment_request(actor=fw["town_a"], from_line_id=a.pk,
+                                           to_line_id=b.pk, amount="2000.00",
+                                           reason="调剂"))  # fmt: skip
+    facts = execution_facts(fw.r["county"], YEAR)  # one per line and tag, one per source
+    by_line = budget_execution(fw.r["county"], YEAR, group_by="line")
+    for group_by in GROUPINGS:
+        report = budget_execution(fw.r["county"], YEAR, group_by=group_by)
+        assert report["totals"] == by_line["totals"], group_by
+    expected: dict = {}
+    for fact in facts:
+        key = fact.category if fact.line_id else None
+        row = expected.setdefault(key, dict.fromkeys(FIGURES, D(0)))
+        for name in FIGURES:
+            row[name] += fact.figures[name]
+    by_category = budget_execution(fw.r["county"], YEAR, group_by="category")["rows"]
+    assert {r["category"]: figures(r) for r in by_category} == expected
+    regions: dict = {}
+    for fact in facts:
+        child = next((c for c in (fw.r["town_a"], fw.r["town_b"])
+                      if fact.region_path.startswith(c.path)), fw.r["county"])  # fmt: skip
+        row = regions.setdefault(child.pk, dict.fromkeys(FIGURES, D(0)))
+        for name in FIGURES:
+            row[name] += fact.figures[name]
+    by_region = budget_execution(fw.r["county"], YEAR)["rows"]
+    assert {r["region"]: figures(r) for r in by_region} == regions
+
+
+def test_the_report_reads_the_ledgers_shares_not_its_transfers(fw):
+    world(fw)
+    for group_by in GROUPINGS:
+        with CaptureQueriesContext(connection) as queries:
+            budget_execution(fw.r["city"], YEAR, group_by=group_by)
+        sql = " ".join(q["sql"] for q in queries)
+        assert "ledger_sourcebalance" in sql and "ledger_transfer" not in sql, group_by

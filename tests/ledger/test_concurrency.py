@@ -9,7 +9,7 @@ from django.db import connection
 
 from ledger import services
 from ledger.errors import Overdraft
-from ledger.models import Transfer
+from ledger.models import SourceBalance, Transfer
 from ledger.selectors import balance, source_share
 from ledger.verification import verify_ledger
 
@@ -154,3 +154,22 @@ def test_concurrent_commit_and_void_of_one_pending_transfer_resolve_it_once():
     assert b.pending == D("0.00")
     assert b.posted == (D("900.00") if final.state == "posted" else D("1000.00"))
     assert verify_ledger().ok
+
+
+def test_lines_racing_to_feed_one_commitment_leave_the_lowest():
+    """Whichever posting creates the commitment's share first, the feeder its share keeps
+    is the lowest line (what ledger_verify recomputes; the report's line for it)."""
+    src, _ = funded_source("1000.00")
+    lines = [account("budget_line") for _ in range(4)]
+    for line in lines:
+        move(src, line, "100.00", src, kind="budget")
+    commitment = account()
+    outcomes = run_threads(
+        len(lines), lambda i: move(lines[-1 - i], commitment, "10.00", src, kind="allocation")
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    kept = source_share(commitment, src)
+    row = SourceBalance.objects.get(account=commitment, source_account=src)
+    assert row.fed_by_id == min(line.pk for line in lines)
+    assert row.in_budget_line == kept.posted == D("40.00")
+    assert verify_ledger(seal=False, record=False).ok

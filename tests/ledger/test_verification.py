@@ -174,16 +174,21 @@ def test_a_tampered_transfer_is_found_by_ledger_verify():
                 [src.pk],
             )
             cursor.execute(
-                "UPDATE ledger_sourcebalance SET posted = posted + 50 "
+                "UPDATE ledger_sourcebalance SET posted = posted + 50, "
+                f"out_{project.kind} = out_{project.kind} - 50 "
                 "WHERE account_id = %s AND source_account_id = %s",
                 [src.pk, src.pk],
             )
-            for table in ("accountbalance", "sourcebalance"):
-                cursor.execute(
-                    f"UPDATE ledger_{table} SET posted = posted - 50 WHERE account_id = %s"
-                    + (" AND source_account_id = %s" if table == "sourcebalance" else ""),
-                    [project.pk] + ([src.pk] if table == "sourcebalance" else []),
-                )
+            cursor.execute(
+                "UPDATE ledger_accountbalance SET posted = posted - 50 WHERE account_id = %s",
+                [project.pk],
+            )
+            cursor.execute(
+                "UPDATE ledger_sourcebalance SET posted = posted - 50, "
+                "in_funding_source = in_funding_source - 50 "
+                "WHERE account_id = %s AND source_account_id = %s",
+                [project.pk, src.pk],
+            )
         finally:
             cursor.execute("ALTER TABLE ledger_transfer ENABLE TRIGGER USER")
     result = verify_ledger(seal=False)
