@@ -86,7 +86,7 @@ TRANSITIONS = (
     (("submitted",), "draft", "campaign_returned", gettext_lazy("Returned or withdrawn")),
     (("approved",), "open", "campaign_open", gettext_lazy("Open for donations")),
     (("open",), "succeeded", "campaign_close", gettext_lazy("Close: target met")),
-    (("open",), "failed", "campaign_close", gettext_lazy("Close: failed, refunds when all-or-nothing")),
+    (("open",), "failed", "campaign_close", gettext_lazy("Close: failed (refunded)")),
     (("draft", "approved", "open"), "cancelled", "campaign_cancel", gettext_lazy("Cancel")),
 )  # fmt: skip
 
@@ -449,8 +449,8 @@ def campaign_close(*, actor, campaign_id: int, reason: str = "") -> Campaign:
             succeeded = total > 0
         campaign.state = CampaignState.SUCCEEDED if succeeded else CampaignState.FAILED
         campaign.closed_at = timezone.now()
-        note = _("closed with ¥%(r)s of ¥%(t)s") % {"r": f"{total:.2f}",
-                                                   "t": f"{campaign.target_amount:.2f}"}  # fmt: skip
+        note = _("closed with ¥%(r)s of ¥%(t)s") % {
+            "r": f"{total:.2f}", "t": f"{campaign.target_amount:.2f}"}  # fmt: skip
         if not succeeded and campaign.outcome_rule == OutcomeRule.ALL_OR_NOTHING and total > 0:
             campaign.refund_job = jobs.start(
                 kind=REFUND_JOB, owner=actor, params={"campaign": campaign.pk},
