@@ -91,8 +91,9 @@ def test_too_large_upload_is_refused(cw, monkeypatch):
     monkeypatch.setattr(uploads, "MAX_BYTES", 1024)
     fund = cf.charity_fund(cw, cw.charity, open_it=False, scan=None)
     with pytest.raises(InvalidInput) as exc:
-        crowd.charity_fund_upload_agreement(actor=cw["county"], fund_id=fund.pk,
-                                            filename="a.pdf", content=cf.PDF + b"0" * 2000)  # fmt: skip
+        crowd.charity_fund_upload_agreement(
+            actor=cw["county"], fund_id=fund.pk, filename="a.pdf", content=cf.PDF + b"0" * 2000
+        )
     assert exc.value.code == "upload_too_large"
 
 
