@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from ..selectors import _visible
+from access.selectors import sees_everything
+
+from ..selectors import _region_q, _visible, ancestor_paths, officer_paths
 from .models import (
     Campaign,
     CampaignState,
@@ -26,7 +28,17 @@ PUBLIC_STATES = (CampaignState.OPEN, CampaignState.SUCCEEDED, CampaignState.FAIL
 
 
 def holders_visible_to(user) -> QuerySet:
-    return _visible(user, Holder.objects.select_related("region"), "region")
+    """Holders registered in the user's subtree, and for finance officers those registered
+    in the regions above (a city charity federation that runs a township's campaign)."""
+    queryset = Holder.objects.select_related("region")
+    if sees_everything(user):
+        return queryset
+    q = _region_q(user, "region")
+    above = {p for path in officer_paths(user) for p in ancestor_paths(path)}
+    if above:
+        up = Q(region__path__in=sorted(above))
+        q = up if q is None else q | up
+    return queryset.none() if q is None else queryset.filter(q)
 
 
 def campaigns_visible_to(user) -> QuerySet:
