@@ -3,8 +3,6 @@ Thin: parse, call a service or selector, serialize. Approving a campaign or a fu
 where every approval is (`/api/v1/approvals/{id}/approve/`)."""
 
 import django_filters
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -52,6 +50,7 @@ from .selectors import (
     holders_visible_to,
     public_figures,
     receipts_visible_to,
+    with_totals,
 )
 
 PDF = "application/pdf"
@@ -129,8 +128,6 @@ class HolderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 # --------------------------------------------------------------------------- campaigns
-
-ZERO_MONEY = Value(0, output_field=DecimalField(max_digits=18, decimal_places=2))
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -223,14 +220,6 @@ class PublicFigures(serializers.Serializer):
     ends_on = serializers.DateField()
     by_donor_type = PublicByType(many=True)
     latest = PublicGift(many=True)
-
-
-def with_totals(queryset):
-    kept = Q(donations__state=DonationState.RECORDED)
-    return queryset.annotate(
-        raised=Coalesce(Sum("donations__amount", filter=kept), ZERO_MONEY),
-        donation_count=Count("donations", filter=kept),
-    )
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

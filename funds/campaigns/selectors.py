@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from access.selectors import sees_everything
 
@@ -185,3 +186,15 @@ def donor_statement(user, *, donor_name: str, donor_identifier: str, year: int) 
             }
         )
     return rows
+
+
+ZERO_MONEY = Value(0, output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+def with_totals(queryset):
+    """Each campaign with what it holds from donations not refunded, and how many."""
+    kept = Q(donations__state=DonationState.RECORDED)
+    return queryset.annotate(
+        raised=Coalesce(Sum("donations__amount", filter=kept), ZERO_MONEY),
+        donation_count=Count("donations", filter=kept),
+    )

@@ -1,7 +1,6 @@
 """The crowdfunding API: flows through the services, the error shape naming the rule, the
 public read without donor names, receipts as data and PDF, statements, query counts."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
