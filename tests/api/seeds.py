@@ -244,7 +244,9 @@ def seed_campaigns(world) -> None:
     )
     for kind in (crowd.STEP_CAMPAIGN, crowd.STEP_CHARITY_FUND):
         tiers = [{"above_amount": "0", "level": "county", "count": 1}]
-        approvals.policy_create(actor=admin, kind=kind, region=o["city"], reason="测试", tiers=tiers)
+        approvals.policy_create(
+            actor=admin, kind=kind, region=o["city"], reason="测试", tiers=tiers
+        )
 
     def approve(owner_type, owner_id):
         request = ApprovalRequest.objects.get(owner_type=owner_type, owner_id=owner_id,

@@ -72,8 +72,8 @@ def test_sponsorship_receipt_refusal_shows_as_a_message(cw):
     c = cf.campaign(cw, cw.charity)
     s = cf.donate(cw, c, nature="sponsorship", benefit="冠名")
     client = staff_client(cw["county"])
-    page = client.post("/admin/funds/donation/", {"action": "issue_receipts",
-                                                  "_selected_action": [s.pk]}, follow=True)  # fmt: skip
+    action = {"action": "issue_receipts", "_selected_action": [s.pk]}
+    page = client.post("/admin/funds/donation/", action, follow=True)
     assert not Receipt.objects.exists()
     assert "赞助" in page.content.decode()
 
