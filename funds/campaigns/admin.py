@@ -102,7 +102,7 @@ class CampaignAdmin(ServiceAdmin):
     selector = staticmethod(lambda user: with_totals(campaigns_visible_to(user)))
     form = CampaignForm
     list_display = ["title", "holder", "region_name", "target_amount", "raised_display",
-                    "donation_count_display", "ends_on", "outcome_rule", "state"]  # fmt: skip
+                    "donation_count_display", "state"]  # fmt: skip
     list_filter = ["state", "outcome_rule", "category"]
     search_fields = ["title", "holder__name"]
     readonly_fields = ["state", "source", "project_ref", "refund_job_link", "approved_at",
@@ -138,7 +138,7 @@ class CampaignAdmin(ServiceAdmin):
     def raised_display(self, obj):
         return f"{getattr(obj, 'raised', 0):.2f}"
 
-    @admin.display(description=_("donations"))
+    @admin.display(description=_("number of donations"))
     def donation_count_display(self, obj):
         return getattr(obj, "donation_count", 0)
 

@@ -26,6 +26,13 @@ def _choices_q(field: str, choices) -> Q:
     return Q(**{f"{field}__in": [value for value, _label in choices]})
 
 
+def _purchase_categories():
+    """funds' purchase categories (imported when asked: funds.models imports this module)."""
+    from ..models import PurchaseCategory
+
+    return PurchaseCategory.choices
+
+
 # --------------------------------------------------------------------------- holders
 
 
@@ -196,7 +203,9 @@ class Campaign(AuditedModel):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     outcome_rule = models.CharField(_("outcome rule"), max_length=20, choices=OutcomeRule.choices)
-    category = models.CharField(_("restricted to service category"), max_length=40)
+    category = models.CharField(
+        _("restricted to service category"), max_length=40, choices=_purchase_categories
+    )
     project_ref = models.CharField(
         _("restricted to project"),
         max_length=100,
