@@ -90,11 +90,13 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_visible_to(user).exclude(level="city")
-        self.fields["holder"].queryset = holders_visible_to(user)
-        if self.instance.pk:
-            self.fields["region"].initial = self.instance.source.region_id
-            self.fields["region"].disabled = True
+        if "region" in self.fields:
+            self.fields["region"].queryset = regions_visible_to(user).exclude(level="city")
+            if self.instance.pk:
+                self.fields["region"].initial = self.instance.source.region_id
+                self.fields["region"].disabled = True
+        if "holder" in self.fields:
+            self.fields["holder"].queryset = holders_visible_to(user)
 
 
 @admin.register(Campaign)
@@ -203,6 +205,7 @@ class DonationForm(forms.ModelForm):
             self.fields["request_key"].initial = f"admin-{uuid.uuid4().hex}"
         if "campaign" in self.fields:
             self.fields["campaign"].queryset = campaigns_visible_to(user).filter(state="open")
+        if "fund" in self.fields:
             self.fields["fund"].queryset = charity_funds_visible_to(user).filter(state="open")
 
 
@@ -361,14 +364,18 @@ class CharityFundForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_visible_to(user).filter(level="community")
-        self.fields["host"].queryset = holders_visible_to(user).filter(kind="charity")
+        fields = self.fields
+        if "region" in fields:
+            fields["region"].queryset = regions_visible_to(user).filter(level="community")
+        if "host" in fields:
+            fields["host"].queryset = holders_visible_to(user).filter(kind="charity")
         if self.instance.pk:
-            self.fields["region"].initial = self.instance.source.region_id
-            self.fields["region"].disabled = True
-            self.fields["expected_amount"].initial = self.instance.source.appropriated_amount
-            self.fields["expected_amount"].disabled = True
-            self.fields["host"].disabled = True
+            for name, value in (("region", self.instance.source.region_id),
+                                ("expected_amount", self.instance.source.appropriated_amount),
+                                ("host", self.instance.host_id)):  # fmt: skip
+                if name in fields:
+                    fields[name].initial = value
+                    fields[name].disabled = True
 
 
 @admin.register(CharityFund)

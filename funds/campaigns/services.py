@@ -660,11 +660,12 @@ def _book(actor, donation: Donation, campaign, fund, reason: str) -> Donation:
     source = FundingSource.objects.select_related("region", "account").get(pk=source_id)
     donation.source, donation.holder_id = source, holder_id
     donors = _outside_donors(actor, source.region)
+    how = donation.channel_reference or donation.get_channel_display()
     transfer = ledger.post_transfer(
         actor=actor, from_account=donors, to_account=source.account, amount=donation.amount,
         source_account=source.money_tag_id, kind=TransferKind.DONATION,
         memo=(_("Sponsorship") if donation.is_sponsorship else _("Donation"))
-        + f"：{donation.public_name}（{donation.channel_reference or donation.channel}）",
+        + f"：{donation.public_name}（{how}）",
         idempotency_key=f"donation:{donation.idempotency_key}",
     )  # fmt: skip
     donation.transfer = transfer
@@ -736,7 +737,7 @@ def refund_campaign_job(job, progress):
         Donation.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)
     )
     progress(done=0, total=len(ids), force=True)
-    refunded = already = 0
+    refunded = already = 0  # result keys are counts, not states
     refused = []
     reason = _("campaign #%(id)d failed (all or nothing)") % {"id": campaign.pk}
     for i, pk in enumerate(ids, start=1):
@@ -752,7 +753,7 @@ def refund_campaign_job(job, progress):
             refused.append({"donation": pk, "detail": str(exc.detail)})
         progress(done=i)
     progress(done=len(ids), force=True)
-    return {"campaign": campaign.pk, "refunded": refunded, "already_refunded": already,
+    return {"campaign": campaign.pk, "refunded_count": refunded, "already_refunded_count": already,
             "refused": refused}  # fmt: skip
 
 

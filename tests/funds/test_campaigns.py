@@ -92,7 +92,7 @@ def test_failed_all_or_nothing_refunds_every_donation_in_a_job(cw):
 
     assert jobs.run(str(job.pk)) == "succeeded"
     job.refresh_from_db()
-    assert job.result["refunded"] == 3 and job.done == job.total == 3
+    assert job.result["refunded_count"] == 3 and job.done == job.total == 3
     assert set(Donation.objects.values_list("state", flat=True)) == {"refunded"}
     assert balance(c.source.account).posted == 0
     receipt.refresh_from_db()
@@ -102,7 +102,7 @@ def test_failed_all_or_nothing_refunds_every_donation_in_a_job(cw):
     c.refresh_from_db()
     assert jobs.run(str(c.refund_job_id)) == "succeeded"
     again = Job.objects.get(pk=c.refund_job_id)
-    assert again.result["refunded"] == 0 and again.result["already_refunded"] == 3
+    assert again.result["refunded_count"] == 0 and again.result["already_refunded_count"] == 3
     assert balance(c.source.account).posted == 0
 
 
@@ -115,7 +115,7 @@ def test_job_progress_is_served_at_the_jobs_endpoint(cw, client_for):
     jobs.run(str(c.refund_job_id))
     body = client_for(cw["county"]).get(f"/api/v1/jobs/{c.refund_job_id}/").json()
     assert body["status"] == "succeeded" and body["progress"] == 1.0
-    assert body["result"]["refunded"] == 1
+    assert body["result"]["refunded_count"] == 1
 
 
 def test_cancel_only_without_money(cw):

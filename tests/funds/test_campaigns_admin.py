@@ -89,3 +89,27 @@ def test_statement_page_and_downloads(cw):
                            "file_type": "csv"})  # fmt: skip
     assert b"12.00" in csv.content
     assert staff_client(cw["staff"]).get(url).status_code == 403
+
+
+def test_change_pages_open_in_every_state(cw):
+    from funds.campaigns import services as crowd
+
+    draft = cf.campaign(cw, cw.charity, state="draft", title="草稿")
+    opened = cf.campaign(cw, cw.charity, title="进行中")
+    d = cf.donate(cw, opened)
+    r = crowd.receipt_issue(actor=cw["county"], donation_id=d.pk)
+    fund = cf.charity_fund(cw, cw.charity)
+    cancelled = cf.campaign(cw, cw.charity, state="approved", title="取消的")
+    crowd.campaign_cancel(actor=cw["county"], campaign_id=cancelled.pk, reason="取消")
+    client = staff_client(cw["county"])
+    for url in (f"/admin/funds/campaign/{draft.pk}/change/",
+                f"/admin/funds/campaign/{opened.pk}/change/",
+                f"/admin/funds/campaign/{cancelled.pk}/change/",
+                f"/admin/funds/donation/{d.pk}/change/", f"/admin/funds/receipt/{r.pk}/change/",
+                f"/admin/funds/charityfund/{fund.pk}/change/",
+                f"/admin/funds/holder/{cw.charity.pk}/change/",
+                "/admin/funds/campaign/add/", "/admin/funds/donation/add/",
+                "/admin/funds/charityfund/add/", "/admin/funds/holder/add/"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    auditor = staff_client(cw["auditor"])
+    assert auditor.get(f"/admin/funds/campaign/{opened.pk}/change/").status_code == 200
