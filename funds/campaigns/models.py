@@ -242,6 +242,7 @@ class Campaign(AuditedModel):
             models.Index(fields=["state", "id"], name="funds_campaign_state"),
             models.Index(fields=["holder", "id"], name="funds_campaign_holder"),
             models.Index(fields=["category", "id"], name="funds_campaign_category"),
+            models.Index(fields=["outcome_rule", "id"], name="funds_campaign_outcome"),
             models.Index(fields=["project_ref"], name="funds_campaign_project"),
         ]
         constraints = [
