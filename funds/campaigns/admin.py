@@ -121,12 +121,15 @@ class CampaignAdmin(ServiceAdmin):
         return WithUser
 
     def get_fieldsets(self, request, obj=None):
-        main = ["title", "purpose", "region", "holder", "target_amount", "starts_on",
+        region = "region" if self.has_change_permission(request, obj) else "region_name"
+        main = ["title", "purpose", region, "holder", "target_amount", "starts_on",
                 "ends_on", "outcome_rule", "category"]  # fmt: skip
         return [(None, {"fields": main}),
                 (_("state"), {"fields": self.readonly_fields})]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return [*self.readonly_fields, "region_name"]
         if obj and obj.state != "draft":
             return [*self.readonly_fields, "title", "purpose", "holder", "target_amount",
                     "starts_on", "ends_on", "outcome_rule", "category"]  # fmt: skip
@@ -219,6 +222,10 @@ class StatementForm(forms.Form):
                                            ("csv", "CSV")])  # fmt: skip
 
 
+def _may_read_statement(user) -> bool:
+    return sees_everything(user) or has_role(user, *READER_ROLES)
+
+
 @admin.register(Donation)
 class DonationAdmin(ServiceAdmin):
     selector = staticmethod(donations_visible_to)
@@ -277,6 +284,10 @@ class DonationAdmin(ServiceAdmin):
             actor=request.user, donation_id=d.pk, reason=gettext("refunded in the admin")),
             gettext("%(n)d refunded."))  # fmt: skip
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_read_statement": _may_read_statement(request.user), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.statement_view)
         return [path("statement/", view, name="funds_donation_statement"), *super().get_urls()]
@@ -284,7 +295,7 @@ class DonationAdmin(ServiceAdmin):
     def statement_view(self, request):
         """捐赠人年度对账单: a donor's donations of a year, on the page, as PDF or as CSV."""
         user = request.user
-        if not (sees_everything(user) or has_role(user, *READER_ROLES)):
+        if not _may_read_statement(user):
             raise PermissionDenied
         form = StatementForm(request.GET or None)
         rows = None
@@ -336,7 +347,7 @@ class ReceiptAdmin(ServiceAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.pdf_view)
-        return [path("<int:pk>/pdf/", view, name="funds_receipt_pdf"), *super().get_urls()]
+        return [path("<int:pk>/download/", view, name="funds_receipt_pdf"), *super().get_urls()]
 
     def pdf_view(self, request, pk):
         receipt = get_object_or_404(receipts_visible_to(request.user), pk=pk)
@@ -398,13 +409,26 @@ class CharityFundAdmin(ServiceAdmin):
         return WithUser
 
     def get_fieldsets(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            main, scan = ["name", "purpose", "region", "host", "expected_amount"], ["scan"]
+        else:
+            main, scan = ["name", "purpose", "region_name", "host", "expected_amount_display"], []
         return [
-            (None, {"fields": ["name", "purpose", "region", "host", "expected_amount"]}),
+            (None, {"fields": main}),
             (_("cooperation agreement"), {"fields": [
                 "agreement_number", "agreement_signed_on", "agreement_starts_on",
-                "agreement_ends_on", "scan"]}),
+                "agreement_ends_on", *scan]}),
             (_("state"), {"fields": self.readonly_fields}),
         ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return [*self.readonly_fields, "region_name", "expected_amount_display"]
+        return self.readonly_fields
+
+    @admin.display(description=_("expected amount (CNY)"))
+    def expected_amount_display(self, obj):
+        return f"{obj.source.appropriated_amount:.2f}"
 
     @admin.display(description=_("community"))
     def region_name(self, obj):

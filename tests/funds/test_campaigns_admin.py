@@ -64,7 +64,7 @@ def test_add_a_campaign_and_run_its_steps_as_actions(cw):
     client.post("/admin/funds/donation/", {"action": "issue_receipts",
                                            "_selected_action": [d.pk]})  # fmt: skip
     r = Receipt.objects.get()
-    pdf = client.get(f"/admin/funds/receipt/{r.pk}/pdf/")
+    pdf = client.get(f"/admin/funds/receipt/{r.pk}/download/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
 
 
@@ -113,3 +113,15 @@ def test_change_pages_open_in_every_state(cw):
         assert client.get(url).status_code == 200, url
     auditor = staff_client(cw["auditor"])
     assert auditor.get(f"/admin/funds/campaign/{opened.pk}/change/").status_code == 200
+
+
+def test_read_only_pages_name_the_region(cw):
+    c = cf.campaign(cw, cw.charity)
+    fund = cf.charity_fund(cw, cw.charity, open_it=False)
+    auditor = staff_client(cw["auditor"])
+    page = auditor.get(f"/admin/funds/campaign/{c.pk}/change/").content.decode()
+    assert cw.r["town_a"].name in page and "None" not in page
+    page = auditor.get(f"/admin/funds/charityfund/{fund.pk}/change/").content.decode()
+    assert cw.r["comm_a1"].name in page and "50000.00" in page and "None" not in page
+    staff = staff_client(cw["staff"])
+    assert "捐赠人年度对账单" not in staff.get("/admin/funds/donation/").content.decode()
