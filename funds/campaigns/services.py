@@ -372,7 +372,7 @@ def campaign_submit(*, actor, campaign_id: int, reason: str = ""):
         source = _lock(FundingSource, campaign.source_id)
         if source.state != ApprovalState.DRAFT:
             raise Conflict(_("The campaign's source is not a draft."), code="not_draft")
-        funds.open_year(source.fiscal_year_id and source.fiscal_year.year)
+        funds.open_year(source.fiscal_year.year)
         source.state = ApprovalState.SUBMITTED
         set_reason(source, reason or _("submitted for approval")).save()
         campaign.state = CampaignState.SUBMITTED
