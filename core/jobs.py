@@ -93,7 +93,7 @@ def run(job_id: str) -> str:
         job.status = Job.Status.SUCCEEDED
         job.result = result
     job.finished_at = timezone.now()
-    set_reason(job, job.status).save()
+    set_reason(job, str(job.get_status_display())).save()  # the label, not the raw code
     return job.status
 
 

@@ -57,7 +57,7 @@ class Job(AuditedModel):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.pk} {self.status}"
+        return f"{self.kind} {self.pk} {self.get_status_display()}"
 
     @property
     def progress(self) -> float | None:

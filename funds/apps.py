@@ -8,5 +8,8 @@ class FundsConfig(AppConfig):
 
     def ready(self):
         from . import steps
+        from .campaigns import admin as _campaign_admin  # noqa: F401
+        from .campaigns import steps as campaign_steps
 
         steps.register()
+        campaign_steps.register()

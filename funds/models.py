@@ -495,3 +495,14 @@ class CarryForward(AuditedModel):
 
     def __str__(self):
         return f"结转 #{self.pk}"
+
+
+# Crowdfunding campaigns, donations, receipts and community charity funds (issue 13).
+from .campaigns.models import (  # noqa: E402, F401
+    Campaign,
+    CharityFund,
+    Donation,
+    Holder,
+    Receipt,
+    ReceiptCounter,
+)

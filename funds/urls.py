@@ -11,6 +11,13 @@ from .api import (
     FiscalYearViewSet,
     FundingSourceViewSet,
 )
+from .campaigns.api import (
+    CampaignViewSet,
+    CharityFundViewSet,
+    DonationViewSet,
+    HolderViewSet,
+    ReceiptViewSet,
+)
 
 router = SimpleRouter()
 router.register("fiscal-years", FiscalYearViewSet, basename="fiscal-year")
@@ -19,6 +26,11 @@ router.register("budgets", BudgetViewSet, basename="budget")
 router.register("budget-lines", BudgetLineViewSet, basename="budget-line")
 router.register("budget-adjustments", AdjustmentViewSet, basename="budget-adjustment")
 router.register("carry-forwards", CarryForwardViewSet, basename="carry-forward")
+router.register("fundraising-holders", HolderViewSet, basename="fundraising-holder")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("donations", DonationViewSet, basename="donation")
+router.register("receipts", ReceiptViewSet, basename="receipt")
+router.register("charity-funds", CharityFundViewSet, basename="charity-fund")
 
 urlpatterns = [
     path(

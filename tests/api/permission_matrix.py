@@ -87,6 +87,37 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/carry-forwards/{id}/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("GET", "/api/v1/reports/budget-execution/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
     ("GET", "/api/v1/reports/budget-execution/export/"):      (ALLOW, ALLOW,  SCOPED, 403,    403,    ALLOW, 401),
+    # funds/ crowdfunding: holders, campaigns, donations, receipts, charity funds; the
+    # public figures of a campaign are for anyone (donor names of anonymous gifts hidden)
+    ("GET", "/api/v1/fundraising-holders/"):                  (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/fundraising-holders/"):                 (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/fundraising-holders/{id}/"):             (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/campaigns/"):                            (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/campaigns/"):                           (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/campaigns/{id}/"):                       (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("PATCH", "/api/v1/campaigns/{id}/"):                     (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/campaigns/{id}/submit/"):               (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/campaigns/{id}/open/"):                 (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/campaigns/{id}/close/"):                (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/campaigns/{id}/cancel/"):               (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/campaigns/{id}/refund-all/"):           (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/campaigns/{id}/public/"):                (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
+    ("GET", "/api/v1/donations/"):                            (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/donations/"):                           (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/donations/{id}/"):                       (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/donations/{id}/refund/"):               (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/donations/{id}/receipt/"):              (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/donations/statement/"):                  (ALLOW, ALLOW,  ALLOW,  403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/donations/statement/export/"):           (ALLOW, ALLOW,  ALLOW,  403,    403,    ALLOW, 401),
+    ("GET", "/api/v1/receipts/"):                             (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/receipts/{id}/"):                        (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("GET", "/api/v1/receipts/{id}/pdf/"):                    (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/receipts/{id}/void/"):                  (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/charity-funds/"):                        (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/charity-funds/"):                       (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/charity-funds/{id}/"):                   (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
+    ("POST", "/api/v1/charity-funds/{id}/agreement/"):        (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("POST", "/api/v1/charity-funds/{id}/submit/"):           (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
     # ledger/: read-only
     ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("GET", "/api/v1/ledger/accounts/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
@@ -283,6 +314,51 @@ def _policy_body(w, role):
     return Req(body={"kind": "test_step", "region": w["county"].pk, "tiers": tiers}), None
 
 
+def _campaign_body(w, side):
+    return {"region": w[f"town_{side}"].pk, "holder": w[f"holder_{side}"].pk,
+            "title": f"新众筹{side}", "purpose": "测试", "target_amount": "500.00",
+            "starts_on": "2026-01-01", "ends_on": "2026-12-31",
+            "outcome_rule": "keep_what_raised", "category": "elderly_care"}  # fmt: skip
+
+
+def _donation_body(w, side):
+    return {"idempotency_key": f"matrix-{side}", "campaign": w[f"campaign_{side}"].pk,
+            "donor_type": "enterprise", "donor_name": "某公司", "amount": "10.00",
+            "channel": "cash", "donated_on": "2026-06-02"}  # fmt: skip
+
+
+def _fund_body(w, side):
+    return {"region": w[f"comm_{side}1"].pk, "host": w[f"holder_{side}"].pk,
+            "name": f"新基金{side}", "expected_amount": "100.00"}  # fmt: skip
+
+
+def _holder_body(w, side):
+    return {"kind": "charity", "name": f"新慈善会{side}", "region": w[f"town_{side}"].pk}
+
+
+def _statement(extra):
+    query = {"donor_name": "捐赠人a2", "year": 2026, **extra}
+    return lambda w, role: (Req(query=query), None)
+
+
+def _scan(w, side):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    return Req(path={"id": w[f"fund_{side}"].pk}, body={"file": upload}, multipart=True)
+
+
+def _a_b_body(name, body):
+    return lambda w, role: (
+        Req(path={"id": w[f"{name}_a"].pk}, body=body),
+        Req(path={"id": w[f"{name}_b"].pk}, body=body),
+    )
+
+
+def _bodies(make):
+    return lambda w, role: (Req(body=make(w, "a")), Req(body=make(w, "b")))
+
+
 # How each row is called: (the in-scope request, the out-of-scope request or None).
 # Rows not listed are called once, with no parameters.
 REQUESTS = {
@@ -436,6 +512,33 @@ REQUESTS = {
     ("POST", "/api/v1/approval-delegations/"): _delegation_body,
     ("GET", "/api/v1/approval-delegations/{id}/"): _a_b("delegation"),
     ("POST", "/api/v1/approval-delegations/{id}/revoke/"): _a_b("delegation"),
+    ("POST", "/api/v1/fundraising-holders/"): _bodies(_holder_body),
+    ("GET", "/api/v1/fundraising-holders/{id}/"): _a_b("holder"),
+    ("POST", "/api/v1/campaigns/"): _bodies(_campaign_body),
+    ("GET", "/api/v1/campaigns/{id}/"): _a_b("campaign"),
+    ("PATCH", "/api/v1/campaigns/{id}/"): _a_b_body("draft_campaign", {"title": "改名"}),
+    ("POST", "/api/v1/campaigns/{id}/submit/"): _a_b_body("draft_campaign", {}),
+    ("POST", "/api/v1/campaigns/{id}/open/"): _a_b_body("approved_campaign", {}),
+    ("POST", "/api/v1/campaigns/{id}/close/"): _a_b_body("campaign", {"reason": "期满"}),
+    ("POST", "/api/v1/campaigns/{id}/cancel/"): _a_b_body("draft_campaign", {"reason": "取消"}),
+    ("POST", "/api/v1/campaigns/{id}/refund-all/"): _a_b_body("failed_campaign", {}),
+    ("GET", "/api/v1/campaigns/{id}/public/"): _a_b("campaign"),
+    ("POST", "/api/v1/donations/"): _bodies(_donation_body),
+    ("GET", "/api/v1/donations/{id}/"): _a_b("donation"),
+    ("POST", "/api/v1/donations/{id}/refund/"): _a_b_body("donation", {"reason": "退回"}),
+    ("POST", "/api/v1/donations/{id}/receipt/"): _a_b_body("donation", {}),
+    ("GET", "/api/v1/donations/statement/"): _statement({}),
+    ("GET", "/api/v1/donations/statement/export/"): _statement({"file_type": "csv"}),
+    ("GET", "/api/v1/receipts/{id}/"): _a_b("receipt"),
+    ("GET", "/api/v1/receipts/{id}/pdf/"): _a_b("receipt"),
+    ("POST", "/api/v1/receipts/{id}/void/"): _a_b_body("receipt", {"reason": "作废"}),
+    ("POST", "/api/v1/charity-funds/"): _bodies(_fund_body),
+    ("GET", "/api/v1/charity-funds/{id}/"): _a_b("fund"),
+    ("POST", "/api/v1/charity-funds/{id}/agreement/"): lambda w, role: (
+        _scan(w, "a"),
+        _scan(w, "b"),
+    ),
+    ("POST", "/api/v1/charity-funds/{id}/submit/"): _a_b_body("fund", {}),
 }
 
 

@@ -227,7 +227,83 @@ def seed_funds(world) -> None:
         )
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds]
+def seed_campaigns(world) -> None:
+    """Crowdfunding in townships A and B (after seed_funds: fiscal years are open): a
+    charitable holder per township, campaigns draft, approved, open and failed, donations
+    (one with a receipt), a draft charity fund with its agreement per community."""
+    from access.models import Role
+    from approvals import services as approvals
+    from approvals.models import ApprovalRequest
+    from funds.campaigns import services as crowd
+    from tests.factories import make_user
+
+    o, admin = world.objects, world.users["administrator"]
+    county = world.users["finance_county"]
+    checker = o.get("user_finance_county2") or make_user(
+        "api_fin_county2", Role.FINANCE_OFFICER, region=o["county"]
+    )
+    for kind in (crowd.STEP_CAMPAIGN, crowd.STEP_CHARITY_FUND):
+        tiers = [{"above_amount": "0", "level": "county", "count": 1}]
+        approvals.policy_create(
+            actor=admin, kind=kind, region=o["city"], reason="测试", tiers=tiers
+        )
+
+    def approve(owner_type, owner_id):
+        request = ApprovalRequest.objects.get(owner_type=owner_type, owner_id=owner_id,
+                                              state="pending")  # fmt: skip
+        approvals.request_approve(actor=checker, request_id=request.pk, reason="同意")
+
+    def campaign(side, title, state, rule="all_or_nothing"):
+        made = crowd.campaign_create(
+            actor=county, region=o[f"town_{side}"].pk, holder=o[f"holder_{side}"].pk,
+            title=title, purpose="测试众筹", target_amount="1000.00",
+            starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 12, 31),
+            outcome_rule=rule, category="elderly_care",
+        )  # fmt: skip
+        if state != "draft":
+            crowd.campaign_submit(actor=county, campaign_id=made.pk)
+            approve("funds.campaign", made.pk)
+        if state in ("open", "failed"):
+            crowd.campaign_open(actor=county, campaign_id=made.pk)
+        return made
+
+    def donate(side, target, key, amount="100.00"):
+        return crowd.donation_record(
+            actor=county, idempotency_key=f"seed-{side}-{key}", campaign=target.pk,
+            donor_type="resident", donor_name=f"捐赠人{side}{key}", amount=amount,
+            channel="cash", donated_on=datetime.date(2026, 6, 1),
+        )  # fmt: skip
+
+    for side in ("a", "b"):
+        o[f"holder_{side}"] = crowd.holder_create(
+            actor=county, kind="charity", name=f"慈善会{side}", region=o[f"town_{side}"].pk,
+            fundraising_certificate=f"募字{side}", fundraising_authority="东营市民政局",
+            fundraising_valid_from=datetime.date(2024, 1, 1),
+            fundraising_valid_until=datetime.date(2030, 12, 31),
+        )  # fmt: skip
+        o[f"draft_campaign_{side}"] = campaign(side, f"草稿众筹{side}", "draft")
+        o[f"approved_campaign_{side}"] = campaign(side, f"已批准众筹{side}", "approved")
+        o[f"campaign_{side}"] = campaign(side, f"进行中众筹{side}", "open")
+        o[f"donation_{side}"] = donate(side, o[f"campaign_{side}"], 1)
+        o[f"receipt_{side}"] = crowd.receipt_issue(
+            actor=county, donation_id=donate(side, o[f"campaign_{side}"], 2).pk
+        )
+        failed = campaign(side, f"失败众筹{side}", "failed")
+        donate(side, failed, 3, "10.00")
+        o[f"failed_campaign_{side}"] = crowd.campaign_close(actor=county, campaign_id=failed.pk)
+        fund = crowd.charity_fund_create(
+            actor=county, region=o[f"comm_{side}1"].pk, host=o[f"holder_{side}"].pk,
+            name=f"社区慈善基金{side}", expected_amount="5000.00", agreement_number=f"协议{side}",
+            agreement_signed_on=datetime.date(2026, 1, 1),
+            agreement_starts_on=datetime.date(2026, 1, 1),
+            agreement_ends_on=datetime.date(2029, 12, 31),
+        )  # fmt: skip
+        o[f"fund_{side}"] = crowd.charity_fund_upload_agreement(
+            actor=county, fund_id=fund.pk, filename="协议.pdf", content=b"%PDF-1.4\n%%EOF\n"
+        )
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_campaigns]
 
 
 def seed_other_apps(world) -> None:
