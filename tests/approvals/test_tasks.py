@@ -23,7 +23,10 @@ def test_overdue_requests_are_flagged_and_their_approvers_reminded_once_a_day(aw
     small = aw.submit("1000.00", owner_id=1)  # township A's two officers
     big = aw.submit("600000.00", owner_id=2)  # township A: 1 of 2; the county: 2 of 3
     services.request_approve(actor=aw["county"], request_id=big.pk)
-    later = timezone.now() + 73 * HOUR
+    # 10:00 local time four days on: past the 72-hour limit, and an hour later is still the
+    # same local day whatever time the test runs (the reminder's key is the local date).
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    later = today + datetime.timedelta(days=4) + 10 * HOUR
     result = services.remind_overdue(now=later)
     assert result == {"flagged": 2, "notified": 2 + 2 + 2}  # county already decided: 2 left
     small.refresh_from_db()
