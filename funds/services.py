@@ -42,6 +42,7 @@ from ledger.errors import Overdraft
 from ledger.models import Account, AccountKind, TransferKind
 from ledger.services import AccountScope
 
+from .campaigns.models import CampaignState, OutcomeRule
 from .models import (
     CHARITY_CATEGORIES,
     CHARITY_ONLY_KINDS,
@@ -599,6 +600,27 @@ def _expect_draft(budget: Budget) -> None:
         )
 
 
+def _check_campaign_settled(source: FundingSource) -> None:
+    """An all-or-nothing campaign's money is budgeted only once it has succeeded: until then
+    every donation may have to go back to its donor (DESIGN 3b: no money spent that a
+    refund needs)."""
+    campaign = getattr(source, "campaign", None) if source.kind == SourceKind.CROWDFUNDING else None
+    if (
+        campaign is not None
+        and campaign.outcome_rule == OutcomeRule.ALL_OR_NOTHING
+        and campaign.state != CampaignState.SUCCEEDED
+    ):
+        raise Conflict(
+            _(
+                "Campaign %(c)s is all-or-nothing and has not succeeded: its money may still "
+                "go back to the donors."
+            )
+            % {"c": campaign.title},  # fmt: skip
+            code="campaign_not_succeeded",
+            fields={"source": [_("The campaign has not succeeded yet.")]},
+        )
+
+
 def _check_line_source(budget: Budget, source: FundingSource, category: str) -> None:
     if source.state != ApprovalState.APPROVED:
         raise Conflict(
@@ -606,6 +628,7 @@ def _check_line_source(budget: Budget, source: FundingSource, category: str) -> 
             code="source_not_approved",
             fields={"source": [_("Not approved.")]},
         )
+    _check_campaign_settled(source)
     if source.fiscal_year_id != budget.fiscal_year_id:
         raise InvalidInput(
             _("Source %(s)s belongs to %(y)s, the budget to %(b)s.")
@@ -784,6 +807,7 @@ def budget_approved(request, *, actor, reason: str = "") -> None:
         .order_by("id")
     )
     for line in lines:
+        _check_campaign_settled(line.source)
         line.account = ledger.open_account(
             actor=actor,
             kind=AccountKind.BUDGET_LINE,

@@ -10,6 +10,7 @@ import pytest
 from approvals.models import ApprovalRequest
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Job
+from funds import services as funds_services
 from funds.campaigns import services as crowd
 from funds.campaigns.models import Campaign, Donation
 from funds.campaigns.selectors import campaigns_for_project, public_figures
@@ -183,3 +184,29 @@ def test_public_figures_hide_anonymous_donors(cw):
     names = [row["donor"] for row in figures["latest"]]
     assert "李四" not in names and "王五" in names and "匿名" in names
     assert figures["raised"] == Decimal("120.00") and figures["donations"] == 2
+
+
+def test_an_all_or_nothing_campaigns_money_is_budgeted_only_once_it_succeeded(cw):
+    c = cf.campaign(cw, cw.charity, target="500.00")  # in town_a, elderly care
+    cf.donate(cw, c, "500.00")
+    budget = cw.budget([], submit=False)
+    add = dict(actor=cw["town_a"], budget_id=budget.pk, category="elderly_care",
+               source_id=c.source_id, amount="300.00")  # fmt: skip
+    with pytest.raises(Conflict) as exc:  # still open: every yuan may have to go back
+        funds_services.line_add(**add)
+    assert exc.value.code == "campaign_not_succeeded" and "source" in exc.value.fields
+    assert not budget.lines.exists()
+    crowd.campaign_close(actor=cw["county"], campaign_id=c.pk, reason="期满")
+    funds_services.line_add(**add)
+    funds_services.budget_submit(actor=cw["town_a"], budget_id=budget.pk)
+    cw.approve(budget)
+    budget.refresh_from_db()
+    assert budget.state == "approved"
+    assert balance(c.source.account).available == Decimal("200.00")
+
+
+def test_a_keep_what_you_raise_campaigns_money_is_budgeted_while_open(cw):
+    c = cf.campaign(cw, cw.charity, target="5000.00", rule="keep_what_raised")
+    cf.donate(cw, c, "400.00")
+    budget = cw.budget([("elderly_care", c.source, "400.00")])
+    assert budget.state == "approved" and balance(c.source.account).available == 0
