@@ -27,6 +27,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kernel")
 
     def ready(self):
+        from . import history_guard
+
+        history_guard.register()  # the history guard and writer, installed with the triggers
         context.install_command_identity()
         context.install_celery_identity()
         pre_migrate.connect(_before_migrate, sender=self, dispatch_uid="core_pre_migrate")

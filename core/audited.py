@@ -5,12 +5,13 @@ writes that skip them (update, bulk_update, bulk_create) with a clear error.
 """
 
 from django.apps import apps
-from django.db import models
+from django.db import connections, models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from . import history_guard
 from .context import actor_label, history_user_for
 from .errors import UnauditedWriteError
 
@@ -55,6 +56,14 @@ class HistoricalActorFields(models.Model):
 
     class Meta:
         abstract = True
+
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        """On PostgreSQL a history row goes in through core_history_write, the one way the
+        application's limited role may add one (core/history_guard.py)."""
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        return history_guard.write(self, connection, fields, returning_fields)
 
 
 def audited_history(**kwargs) -> HistoricalRecords:
