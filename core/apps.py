@@ -15,11 +15,14 @@ def _before_migrate(using="default", **kwargs):
 
 def _after_migrate(using="default", verbosity=0, **kwargs):
     """Cover every table that exists now, whichever migration created it."""
-    from . import triggers
+    from . import roles, triggers
 
     connection = connections[using]
     triggers.set_bypass(connection, False)
     triggers.install(connection, verbosity=verbosity if verbosity > 1 else 0)
+    applied = roles.apply(connection)  # the application's limited role (core/roles.py)
+    if applied and verbosity > 1:
+        print(f"role {applied.role}: {applied.tables} tables granted")
 
 
 class CoreConfig(AppConfig):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import verification as core_verification
 
+from . import proof
 from .models import Transfer
 
 ZERO = Decimal("0.00")
@@ -137,6 +138,9 @@ def check_balances() -> dict:
     problems: list[str] = []
     counts: dict = {}
     _check_balances(problems, counts)
+    # every transfer written by the ledger service (its proof, ledger/proof.py)
+    counts["proofs_checked"], unproven = proof.unproven(limit=MAX_PROBLEMS)
+    problems += unproven
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) "
