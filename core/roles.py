@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from psycopg import sql as psycopg_sql
 from django.db import transaction
+from psycopg import sql as psycopg_sql
 
 from . import history_guard
 
