@@ -411,3 +411,24 @@ def test_a_history_model_added_later_is_covered_with_no_code_of_its_own(new_hist
                 [json.dumps({"id": probe.pk, "name": "second", "history_date": "2026-01-01",
                              "history_type": "~", "history_actor": ""})],
             )  # fmt: skip
+
+
+# ---------------------------------------------------------------- migrate runs as the owner
+
+
+def test_migrate_runs_as_the_owner_url_and_the_application_role_could_not(settings):
+    from django.core.management import call_command
+
+    s = connection.settings_dict
+    owner = f"postgres://{s['USER']}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/x"
+    with as_app_role():
+        settings.DATABASE_OWNER_URL = ""
+        with pytest.raises(DatabaseError, match="permission denied|must be owner"):
+            call_command("migrate", verbosity=0)  # its post_migrate (re)creates functions: DDL
+        connection.close()
+        settings.DATABASE_OWNER_URL = owner
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user, current_database()")
+            assert cursor.fetchone() == (s["USER"], s["NAME"])  # the owner, the same database
+    assert roles.problems(connection) == []

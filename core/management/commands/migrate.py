@@ -16,7 +16,7 @@ def use_owner(alias: str = DEFAULT_DB_ALIAS) -> bool:
     owner = environ.Env.db_url_config(url)
     connection = connections[alias]
     connection.close()
-    for key in ("USER", "PASSWORD", "HOST", "PORT", "NAME"):
+    for key in ("USER", "PASSWORD", "HOST", "PORT"):  # the same database, another role
         if owner.get(key) not in (None, ""):
             connection.settings_dict[key] = owner[key]
     return True
