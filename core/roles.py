@@ -4,8 +4,9 @@ The owner role (`DATABASE_OWNER_URL`, the one `manage.py migrate` uses) owns eve
 function and trigger. The application (`DATABASE_URL`) connects as a role that owns nothing
 and may only:
 
-- SELECT, INSERT, UPDATE and DELETE the rows of ordinary tables (the append-only and
-  never-deleted triggers still refuse what they refuse: they fire for it too, ALWAYS);
+- SELECT, INSERT, UPDATE and DELETE the rows of ordinary tables; on a table a model declares
+  insert-only or never-deleted, no more than its triggers let through (no UPDATE or DELETE
+  of an insert-only table but for its one declared change, no DELETE of a never-deleted one);
 - SELECT history tables: a history row goes in only through core_history_write, a SECURITY
   DEFINER function owned by the owner that writes only what matches the live row
   (core/history_guard.py);
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from psycopg import sql as psycopg_sql
 
-from . import history_guard
+from . import history_guard, triggers
 
 READ_ONLY_TABLES = ("django_migrations",)
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
@@ -44,6 +45,21 @@ def app_role() -> str:
 
 def history_tables() -> set[str]:
     return {m._meta.db_table for m in history_guard.historical_models()}
+
+
+def table_privileges() -> dict[str, str]:
+    """{table: privileges} for every table a model declares guarded: no more than its triggers
+    let through (an insert-only table gets no UPDATE or DELETE, a one-time change an UPDATE, a
+    never-deleted table no DELETE); history tables SELECT only. Others: TABLE_PRIVILEGES."""
+    wanted = {table: "SELECT" for table in READ_ONLY_TABLES}
+    for model in triggers.never_deleted_models():
+        wanted[model._meta.db_table] = "SELECT, INSERT, UPDATE"
+    for model in triggers.append_only_models():
+        one_time = getattr(model, "audit_append_only_except", None)
+        wanted[model._meta.db_table] = "SELECT, INSERT" + (", UPDATE" if one_time else "")
+    for table in history_tables():
+        wanted[table] = "SELECT"
+    return wanted
 
 
 @dataclass
@@ -77,6 +93,7 @@ def grant(connection, role: str) -> Applied:
     applied = Applied(role)
     existing = sorted(connection.introspection.table_names())
     history = history_tables()
+    privileges = table_privileges()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("SELECT current_database(), current_schema()")
         database, schema = cursor.fetchone()
@@ -86,12 +103,10 @@ def grant(connection, role: str) -> Applied:
         cursor.execute(f"GRANT USAGE ON SCHEMA {_q(schema)} TO {r}")
         cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {_q(schema)} FROM {r}")
         for table in existing:
-            if table in history or table in READ_ONLY_TABLES:
-                cursor.execute(f"GRANT SELECT ON TABLE {_q(table)} TO {r}")
-                if table in history:
-                    applied.history_tables.append(table)
-            else:
-                cursor.execute(f"GRANT {TABLE_PRIVILEGES} ON TABLE {_q(table)} TO {r}")
+            granted = privileges.get(table, TABLE_PRIVILEGES)
+            cursor.execute(f"GRANT {granted} ON TABLE {_q(table)} TO {r}")
+            if table in history:
+                applied.history_tables.append(table)
             applied.tables += 1
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {r}")
         cursor.execute(

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 from psycopg import errors
+from rest_framework.test import APIClient
 
 from core import history_guard, roles, triggers
 from core import verification as core_verification
@@ -347,6 +348,18 @@ def test_the_application_works_through_the_limited_role(regions, users):
         run = core_verification.run(triggered_by="test")
         assert run.status == core_verification.OK, run.first_bad
         assert run.result["triggers"]["status"] == core_verification.OK
+        # the API too: a login (token, login record), a password change (tokens revoked, history)
+        client = APIClient()
+        answer = client.post(
+            "/api/v1/auth/token/", {"username": "auditor_city", "password": "pw-test-123"}
+        )
+        assert answer.status_code == 200, answer.content
+        client.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
+        assert client.get("/api/v1/audit/verify/").status_code == 200
+        auditor = users["auditor"]
+        auditor.set_password("another-pw-456")
+        set_reason(auditor, "password changed").save()
+        assert client.get("/api/v1/me/").status_code == 401
 
 
 # ---------------------------------------------------------------- a history model added later
@@ -431,4 +444,23 @@ def test_migrate_runs_as_the_owner_url_and_the_application_role_could_not(settin
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_user, current_database()")
             assert cursor.fetchone() == (s["USER"], s["NAME"])  # the owner, the same database
+    assert roles.problems(connection) == []
+
+
+def test_the_db_roles_command_grants_and_checks():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("db_roles", stdout=out)
+    assert "role fundmgr_app:" in out.getvalue() and "limited" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute('GRANT TRUNCATE ON ledger_transfer TO "fundmgr_app"')
+    err = StringIO()
+    with pytest.raises(CommandError, match="must not"):
+        call_command("db_roles", "--check", stdout=StringIO(), stderr=err)
+    assert "ledger_transfer: fundmgr_app may TRUNCATE" in err.getvalue()
+    call_command("db_roles", stdout=StringIO())  # granting again repairs it
     assert roles.problems(connection) == []
