@@ -5,6 +5,7 @@ writes that skip them (update, bulk_update, bulk_create) with a clear error.
 """
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +69,13 @@ class HistoricalActorFields(models.Model):
 
 def audited_history(**kwargs) -> HistoricalRecords:
     """The one HistoricalRecords configuration every audited model uses."""
+    if kwargs.get("m2m_fields"):
+        # simple-history's many-to-many history tables are written by bulk_create outside
+        # the history writer and guard (core/history_guard.py): not allowed.
+        raise ImproperlyConfigured(
+            "audited_history(m2m_fields=...) is not supported: give the relation an explicit "
+            "through model that is an AuditedModel (its rows then have guarded history)."
+        )
     kwargs.setdefault("bases", [HistoricalActorFields])
     kwargs.setdefault("get_user", history_user_for)
     kwargs.setdefault("cascade_delete_history", False)

@@ -32,6 +32,7 @@ import json
 import uuid
 
 from django.apps import apps
+from django.db import connection
 from simple_history.models import HistoricalChanges
 
 from . import triggers
@@ -120,7 +121,7 @@ def _ignored_columns(model) -> set[str]:
     return {model._meta.get_field(name).column for name in names}
 
 
-def guard_trigger(hist, connection) -> triggers.Trigger | None:
+def guard_trigger(hist, db) -> triggers.Trigger | None:
     model = getattr(hist, "instance_type", None)
     if model is None:  # pragma: no cover - simple-history's m2m tables (none here yet)
         return None
@@ -131,14 +132,12 @@ def guard_trigger(hist, connection) -> triggers.Trigger | None:
     object_column = hist._meta.get_field(pk.name).column
     return triggers.Trigger(
         hist._meta.db_table, GUARD, "BEFORE", ("INSERT",), "ROW", "core_history_guard",
-        (model._meta.db_table, pk.column, object_column, pk.db_type(connection),
+        (model._meta.db_table, pk.column, object_column, pk.db_type(db),
          "{" + ",".join(compared) + "}"),
     )  # fmt: skip
 
 
 def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
-    from django.db import connection
-
     wanted = []
     for hist in historical_models():
         trigger = guard_trigger(hist, connection)
@@ -178,17 +177,17 @@ def _plain(value):
     return str(value)
 
 
-def write(instance, connection, fields, returning_fields) -> list[tuple]:
-    """Insert one historical row through core_history_write (PostgreSQL)."""
+def write(instance, db, fields, returning_fields) -> list[tuple]:
+    """Insert one historical row through core_history_write (PostgreSQL), on connection `db`."""
     row = {}
     for field in fields:
-        value = field.get_db_prep_save(field.pre_save(instance, True), connection)
+        value = field.get_db_prep_save(field.pre_save(instance, True), db)
         row[field.column] = _plain(value)
     meta = instance._meta
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT {WRITER}(%s::regclass, %s, %s::jsonb)",
-            [connection.ops.quote_name(meta.db_table), meta.pk.column, json.dumps(row)],
+            [db.ops.quote_name(meta.db_table), meta.pk.column, json.dumps(row)],
         )
         new_pk = cursor.fetchone()[0]
     if not returning_fields:

@@ -464,3 +464,12 @@ def test_the_db_roles_command_grants_and_checks():
     assert "ledger_transfer: fundmgr_app may TRUNCATE" in err.getvalue()
     call_command("db_roles", stdout=StringIO())  # granting again repairs it
     assert roles.problems(connection) == []
+
+
+def test_many_to_many_history_is_refused_it_would_go_around_the_writer():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.audited import audited_history
+
+    with pytest.raises(ImproperlyConfigured, match="through model"):
+        audited_history(m2m_fields=["members"])
