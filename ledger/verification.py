@@ -1,4 +1,5 @@
-"""Verify the ledger: recompute every cached balance from the transfers, check the chain.
+"""Verify the ledger: recompute every cached balance from the transfers, check every
+transfer's proof that the ledger service wrote it (ledger/proof.py), check the chain.
 
 The balances are the ledger's `Check` in every verification (registered from
 LedgerConfig.ready; the nightly `audit.verify` runs it with everything else). The transfers'
