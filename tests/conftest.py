@@ -90,16 +90,17 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _db_role(request):
-    """TEST_DB_ROLE=app: each test in a transaction (`db`, not `transactional_db`) runs as the
-    application's limited role (`SET ROLE`, undone with the test's rollback), but those marked
-    `owner_role`, which need the owner's rights. docs/database-roles.md."""
+    """Each test in a transaction (`db`, not `transactional_db`) runs as the application's
+    limited role (`SET ROLE`, undone with the test's rollback), as production does, but those
+    marked `owner_role`, which tamper with the owner's rights. TEST_DB_ROLE=owner runs them all
+    as the URL's role. docs/database-roles.md."""
     marker = request.node.get_closest_marker("django_db")
-    in_transaction = "db" in request.fixturenames or (
-        marker is not None and not marker.kwargs.get("transaction")
-        and not (marker.args and marker.args[0])
-    )  # fmt: skip
+    transactional = marker is not None and bool(
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    in_transaction = not transactional and ("db" in request.fixturenames or marker is not None)
     if (
-        os.environ.get("TEST_DB_ROLE") != "app"
+        os.environ.get("TEST_DB_ROLE", "app") != "app"
         or _sqlite_pass()
         or not in_transaction
         or "transactional_db" in request.fixturenames
