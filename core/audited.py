@@ -5,12 +5,14 @@ writes that skip them (update, bulk_update, bulk_create) with a clear error.
 """
 
 from django.apps import apps
-from django.db import models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from . import history_guard
 from .context import actor_label, history_user_for
 from .errors import UnauditedWriteError
 
@@ -56,9 +58,24 @@ class HistoricalActorFields(models.Model):
     class Meta:
         abstract = True
 
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        """On PostgreSQL a history row goes in through core_history_write, the one way the
+        application's limited role may add one (core/history_guard.py)."""
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        return history_guard.write(self, connection, fields, returning_fields)
+
 
 def audited_history(**kwargs) -> HistoricalRecords:
     """The one HistoricalRecords configuration every audited model uses."""
+    if kwargs.get("m2m_fields"):
+        # simple-history's many-to-many history tables are written by bulk_create outside
+        # the history writer and guard (core/history_guard.py): not allowed.
+        raise ImproperlyConfigured(
+            "audited_history(m2m_fields=...) is not supported: give the relation an explicit "
+            "through model that is an AuditedModel (its rows then have guarded history)."
+        )
     kwargs.setdefault("bases", [HistoricalActorFields])
     kwargs.setdefault("get_user", history_user_for)
     kwargs.setdefault("cascade_delete_history", False)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection as default_connection
 
-from .audited import historical_models
+from . import audited
 
 BYPASS = "audit.bypass"
 
@@ -171,7 +171,7 @@ def _lit(value: str) -> str:
 
 def append_only_models() -> list:
     """Every historical model and every model that declares itself insert-only."""
-    found = list(historical_models())
+    found = list(audited.historical_models())
     for model in apps.get_models():
         if model not in found and getattr(model, "audit_append_only", False):
             found.append(model)

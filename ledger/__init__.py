@@ -53,6 +53,7 @@ Reads (`ledger.selectors`):
 - `account_for_owner(owner_type, owner_id, kind)`; `accounts_visible_to(user)`,
   `transfers_visible_to(user)`: scoped querysets for lists.
 
-Checks: `ledger.verification.verify_ledger()` recomputes every balance from the transfers
-and walks the hash chain over them.
+Checks: `ledger.verification.verify_ledger()` recomputes every balance from the transfers,
+checks every transfer's proof that this service wrote it (ledger/proof.py) and walks the hash
+chain over them.
 """

@@ -343,7 +343,7 @@ class Transfer(models.Model):
         column="state",
         source="pending",
         targets=("posted", "voided"),
-        fills=("resolved_at", "resolved_by_id", "resolution_key"),
+        fills=("resolved_at", "resolved_by_id", "resolution_key", "resolution_proof"),
     )
 
     from_account = models.ForeignKey(
@@ -405,6 +405,9 @@ class Transfer(models.Model):
     resolution_key = models.CharField(
         _("resolution idempotency key"), max_length=100, null=True, blank=True
     )
+    # Written by ledger.services only: HMACs under a key outside the database (ledger/proof.py).
+    proof = models.CharField(_("proof"), max_length=64, null=True, blank=True)
+    resolution_proof = models.CharField(_("resolution proof"), max_length=64, null=True, blank=True)
 
     objects = TransferQuerySet.as_manager()
 

@@ -62,6 +62,7 @@ from core.audited import set_reason
 from core.errors import InvalidInput, NotFound, NotPermitted
 from core.money import MAX_AMOUNT, yuan
 
+from . import proof
 from .errors import (
     AccountInactive,
     AccountNotEmpty,
@@ -631,8 +632,8 @@ def _explain(refused: _Refused, source: Account, amount: Decimal):
 _INSERT_TRANSFER = (
     "INSERT INTO ledger_transfer (from_account_id, to_account_id, amount, source_account_id, "
     "kind, memo, state, two_phase, reverses_id, idempotency_key, request_hash, created_by_id, "
-    "created_at, resolved_at, resolved_by_id, resolution_key) VALUES "
-    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL) RETURNING id"
+    "created_at, resolved_at, resolved_by_id, resolution_key, proof) VALUES "
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s) RETURNING id"
 )
 
 
@@ -742,27 +743,7 @@ def _new_transfer(
     now = timezone.now()
     state = TransferState.PENDING if two_phase else TransferState.POSTED
     resolved_at = None if two_phase else now
-    head = (
-        _INSERT_TRANSFER,
-        [
-            from_id, to_id, amount, source_id, kind, memo, state, two_phase, reverses_id, key,
-            digest, actor.pk, now, resolved_at,
-        ],
-    )  # fmt: skip
-    if two_phase:
-        legs = [
-            _Leg(from_account, source_id, ZERO, amount, ZERO),
-            _Leg(to_account, source_id, ZERO, ZERO, amount,
-                 fed_by=_fed_by(from_account, to_account)),
-        ]  # fmt: skip
-    else:
-        legs = _posted_legs(kind, from_account, to_account, source_id, amount, pending=False)
-    try:
-        transfer_id = _apply(head, legs, source, amount)
-    except _KeyUsed:
-        return _replay(key, digest)
     values = {
-        "id": transfer_id,
         "from_account_id": from_id,
         "to_account_id": to_id,
         "amount": amount,
@@ -779,7 +760,29 @@ def _new_transfer(
         "resolved_at": resolved_at,
         "resolved_by_id": None,
         "resolution_key": None,
+        "resolution_proof": None,
     }
+    values["proof"] = proof.created(values)  # written by this service (ledger/proof.py)
+    head = (
+        _INSERT_TRANSFER,
+        [
+            from_id, to_id, amount, source_id, kind, memo, state, two_phase, reverses_id, key,
+            digest, actor.pk, now, resolved_at, values["proof"],
+        ],
+    )  # fmt: skip
+    if two_phase:
+        legs = [
+            _Leg(from_account, source_id, ZERO, amount, ZERO),
+            _Leg(to_account, source_id, ZERO, ZERO, amount,
+                 fed_by=_fed_by(from_account, to_account)),
+        ]  # fmt: skip
+    else:
+        legs = _posted_legs(kind, from_account, to_account, source_id, amount, pending=False)
+    try:
+        transfer_id = _apply(head, legs, source, amount)
+    except _KeyUsed:
+        return _replay(key, digest)
+    values["id"] = transfer_id
     related = {
         "from_account": from_account,
         "to_account": to_account,
@@ -886,10 +889,15 @@ def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
             _Leg(transfer.to_account, source_id, ZERO, ZERO, -amount, active=False),
         ]
     now = timezone.now()
+    resolution_proof = proof.resolved(
+        {"id": transfer.pk, "state": target, "resolved_at": now, "resolved_by_id": actor.pk,
+         "resolution_key": key}
+    )  # fmt: skip
     head = (
         "UPDATE ledger_transfer SET state = %s, resolved_at = %s, resolved_by_id = %s, "
-        "resolution_key = %s WHERE id = %s AND state = 'pending' RETURNING id",
-        [target, now, actor.pk, key, transfer.pk],
+        "resolution_key = %s, resolution_proof = %s WHERE id = %s AND state = 'pending' "
+        "RETURNING id",
+        [target, now, actor.pk, key, resolution_proof, transfer.pk],
     )
     try:
         done = _apply(head, legs, transfer.source_account, amount)
@@ -916,6 +924,7 @@ def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
     transfer.resolved_at = now
     transfer.resolved_by = actor
     transfer.resolution_key = key
+    transfer.resolution_proof = resolution_proof
     return transfer
 
 

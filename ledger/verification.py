@@ -1,4 +1,5 @@
-"""Verify the ledger: recompute every cached balance from the transfers, check the chain.
+"""Verify the ledger: recompute every cached balance from the transfers, check every
+transfer's proof that the ledger service wrote it (ledger/proof.py), check the chain.
 
 Every share (`SourceBalance`) is recomputed whole: its balances, its posted flows by the
 other side's account kind and its `fed_by` (what the budget execution report reads); a
@@ -25,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import verification as core_verification
 
+from . import proof
 from .models import FEEDING_KINDS, FLOWS, Transfer
 
 ZERO = Decimal("0.00")
@@ -199,6 +201,9 @@ def check_balances() -> dict:
     problems: list[str] = []
     counts: dict = {}
     _check_balances(problems, counts)
+    # every transfer written by the ledger service (its proof, ledger/proof.py)
+    counts["proofs_checked"], unproven = proof.unproven(limit=MAX_PROBLEMS)
+    problems += unproven
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) "

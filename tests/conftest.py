@@ -89,6 +89,35 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
+def _db_role(request):
+    """Each test in a transaction (`db`, not `transactional_db`) runs as the application's
+    limited role (`SET ROLE`, undone with the test's rollback), as production does, but those
+    marked `owner_role`, which tamper with the owner's rights. TEST_DB_ROLE=owner runs them all
+    as the URL's role. docs/database-roles.md."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    in_transaction = not transactional and ("db" in request.fixturenames or marker is not None)
+    if (
+        os.environ.get("TEST_DB_ROLE", "app") != "app"
+        or _sqlite_pass()
+        or not in_transaction
+        or "transactional_db" in request.fixturenames
+        or request.node.get_closest_marker("owner_role")
+    ):
+        yield
+        return
+    from django.conf import settings
+    from django.db import connection
+
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

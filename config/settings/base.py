@@ -92,6 +92,18 @@ TEMPLATES = [
 # SQLite in a file unless DATABASE_URL says otherwise (the demo default).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Database roles (docs/database-roles.md): `migrate` runs as the owner named by
+# DATABASE_OWNER_URL (same database), the application as DATABASE_URL's role, which every
+# migrate grants exactly the application's privileges (core/roles.py). Without an owner URL
+# (the demo) one role does both and no grants are made.
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
+DATABASE_APP_ROLE = env(
+    "DATABASE_APP_ROLE",
+    default=DATABASES["default"].get("USER", "") if DATABASE_OWNER_URL else "",
+)
+# The key of every transfer's proof that the ledger service wrote it (ledger/proof.py); kept
+# with the application, never in the database. Unset: derived from SECRET_KEY.
+LEDGER_PROOF_KEY = env("LEDGER_PROOF_KEY", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "access.User"

@@ -17,6 +17,19 @@ for _name in ("DATABASE_URL", "REDIS_URL"):
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+# Two roles (docs/database-roles.md): DATABASE_URL connects as the application's limited
+# role, DATABASE_OWNER_URL is the owner `migrate` uses. The application never runs as the owner.
+if not DATABASE_OWNER_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Set DATABASE_OWNER_URL (the owner role, for migrate); DATABASE_URL names the "
+        "application's limited role (docs/database-roles.md)."
+    )
+if DATABASE_APP_ROLE == env.db_url_config(DATABASE_OWNER_URL).get("USER"):  # noqa: F405
+    raise ImproperlyConfigured(
+        "DATABASE_URL and DATABASE_OWNER_URL name the same role: the application must connect "
+        "as a limited role (docs/database-roles.md)."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

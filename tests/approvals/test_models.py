@@ -61,6 +61,7 @@ def test_a_refusal_without_reason_is_refused_by_the_database(aw, verdict, reason
         ).save()
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_decisions_are_append_only(aw):
     req = aw.submit()
     services.request_approve(actor=aw["town_a"], request_id=req.pk)

@@ -51,12 +51,14 @@ def test_every_historical_and_audited_table_has_its_triggers():
     assert triggers.problems(connection) == []
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 @pytest.mark.django_db
 def test_installer_is_idempotent():
     assert triggers.install(connection) == {"created": [], "enabled": []}
     assert audit_db.install(connection) == {"created": [], "enabled": []}
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 @pytest.mark.django_db
 def test_installer_repairs_a_dropped_or_disabled_trigger():
     with connection.cursor() as cursor:
@@ -77,6 +79,7 @@ def test_installer_repairs_a_dropped_or_disabled_trigger():
     assert triggers.problems(connection) == []
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 @pytest.mark.django_db
 def test_every_append_only_table_refuses_truncate():
     tables = set(connection.introspection.table_names())
@@ -87,6 +90,7 @@ def test_every_append_only_table_refuses_truncate():
         assert _refused(f"TRUNCATE {table} CASCADE"), model
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_every_historical_row_refuses_update_and_delete(regions, users):
     region = regions["town_a"]
     region.name = "改名"
@@ -108,12 +112,14 @@ def test_every_historical_row_refuses_update_and_delete(regions, users):
     assert region.history.count() == 2
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_orm_delete_of_a_historical_row_is_refused(regions):
     record = regions["city"].history.first()
     with pytest.raises(IntegrityError), transaction.atomic():
         record.delete()
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_bypass_needs_a_superuser(regions):
     """`audit.bypass` (for migrations and flush) lets only superusers through."""
     with transaction.atomic(), connection.cursor() as cursor:

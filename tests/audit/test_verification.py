@@ -65,6 +65,7 @@ def _historical_with_table():
     return [m for m in registry.historical_models() if m._meta.db_table in tables]
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_rewritten_history_row_fails_the_check_and_is_named(regions):
     chain.seal()
     record = regions["comm_a1"].history.first()
@@ -97,6 +98,7 @@ def test_rewritten_history_row_fails_the_check_and_is_named(regions):
     assert run.first_bad == f"chain: {first_bad}"
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_disabled_trigger_is_named(regions):
     """A superuser who disables a trigger leaves it disabled: verification names it."""
     with connection.cursor() as cursor:
@@ -110,6 +112,7 @@ def test_a_disabled_trigger_is_named(regions):
     assert "federations_organization.audit_capture: trigger missing" in out
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_deleted_history_row_is_named(regions):
     chain.seal()
     record = regions["org_a"].history.first()
@@ -126,6 +129,7 @@ def test_deleted_history_row_is_named(regions):
     assert result.first_bad["history_id"] == record.history_id
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_deleted_chain_link_is_named(regions):
     chain.seal()
     with connection.cursor() as cursor:
@@ -138,6 +142,7 @@ def test_a_deleted_chain_link_is_named(regions):
     assert result.first_bad["text"] == "chain (chain link 3): link missing"
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_replica_sessions_do_not_pass_the_triggers(regions):
     """`session_replication_role = replica` skips ordinary triggers, not ours (ALWAYS)."""
     from django.db import DatabaseError
@@ -215,6 +220,7 @@ def test_autocommit_saves_match_their_history_by_content(regions):
     connection.close()
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_nightly_task_keeps_the_result(regions):
     from audit.tasks import verify
 
@@ -255,6 +261,7 @@ def test_the_api_shows_each_checks_status_and_the_head(client_for, users, region
     assert body["current_head"]["seal_id"] == chain.head().seq
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_the_admin_names_a_failed_check(regions, users, client):
     from django.test import Client
 

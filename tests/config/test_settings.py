@@ -29,6 +29,25 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
 
 SECRETS = {"SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "fund.example.cn"}
+ROLES = {
+    "DATABASE_URL": "postgres://fundmgr_app@127.0.0.1:5432/fundmgr",
+    "DATABASE_OWNER_URL": "postgres://fundmgr_owner@127.0.0.1:5432/fundmgr",
+}
+
+
+def test_production_refuses_to_start_without_an_owner_url():
+    result = run_manage("check", **SECRETS, DATABASE_OWNER_URL="")
+    assert result.returncode != 0
+    assert "Set DATABASE_OWNER_URL" in result.stderr
+
+
+def test_production_refuses_to_run_the_application_as_the_owner():
+    result = run_manage(
+        "check", **SECRETS, DATABASE_URL=ROLES["DATABASE_OWNER_URL"],
+        DATABASE_OWNER_URL=ROLES["DATABASE_OWNER_URL"],
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "name the same role" in result.stderr
 
 
 def test_production_refuses_to_start_without_database_url():
@@ -59,6 +78,7 @@ def test_check_deploy_reports_nothing():
         "WARNING",
         SECRET_KEY="k9$Fq2!vLz@8wXr#Tn5^pYb&Hc7*Jd3(Me6)Ga1_Ru4+Sx0=Qo-Ni%Wl;Bt:Ek",
         ALLOWED_HOSTS="fund.example.cn",
+        **ROLES,
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout

@@ -52,6 +52,7 @@ def test_head_is_the_last_link_and_parses_back():
             chain.parse_head(bad)
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_column_added_later_does_not_change_old_digests(regions):
     chain.seal()
     _raw("ALTER TABLE federations_historicalregion ADD COLUMN later_note text DEFAULT 'x'")
@@ -66,6 +67,7 @@ def test_a_column_added_later_does_not_change_old_digests(regions):
     assert sorted("later_note" in s.columns for s in sets) == [False, True]
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_direct_postings_resolution_is_covered_by_its_created_link():
     src, _ = funded_source("100.00")
     t = move(src, account(), "10.00", src)
@@ -81,6 +83,7 @@ def test_a_direct_postings_resolution_is_covered_by_its_created_link():
     assert result.first_bad["text"].endswith("created): contents do not match the hash chain")
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_resolution_is_covered_by_its_resolved_link():
     src, _ = funded_source("100.00")
     pending = services.reserve(
@@ -98,6 +101,7 @@ def test_a_resolution_is_covered_by_its_resolved_link():
     assert result.first_bad["row_pk"] == pending.pk
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_a_rewritten_link_is_named():
     funded_source("10.00")
     chain.seal()

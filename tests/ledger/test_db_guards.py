@@ -42,6 +42,7 @@ def test_posted_to_voided_is_refused_by_the_database():
     assert isinstance(error, TransferImmutable)
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_delete_and_truncate_of_transfers_are_refused():
     src, _ = funded_source()
     t = move(src, account(), "10.00", src)
@@ -83,6 +84,7 @@ def test_the_one_time_resolution_is_allowed_by_the_database_once():
     assert isinstance(error, TransferImmutable)
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 @pytest.mark.parametrize("table", ["ledger_accountbalance", "ledger_sourcebalance"])
 def test_balance_rows_are_never_deleted(table):
     funded_source()
@@ -92,6 +94,7 @@ def test_balance_rows_are_never_deleted(table):
     assert isinstance(error, LedgerRecordImmutable)
 
 
+@pytest.mark.owner_role  # tampers as the owner (docs/database-roles.md)
 def test_chain_links_and_verification_runs_refuse_update_and_delete():
     from ledger.verification import verify_ledger
 

@@ -193,7 +193,12 @@ def test_a_tampered_transfer_is_found_by_ledger_verify():
             cursor.execute("ALTER TABLE ledger_transfer ENABLE TRIGGER USER")
     result = verify_ledger(seal=False)
     assert not result.ok
-    assert len(result.problems) == 1  # the caches were doctored to match; the chain was not
+    # the caches were doctored to match; the chain and the ledger service's proof were not
+    assert len(result.problems) == 2
+    assert result.problems[1] == (
+        f"ledger.Transfer id={t.pk}: not written by the ledger service "
+        "(its proof is missing or wrong)"
+    )
     link = ChainSeal.objects.get(table_name="ledger_transfer", row_pk=t.pk, event="created")
     assert result.first_bad == (
         f"ledger.Transfer id={t.pk} (chain link {link.seq}, created): "

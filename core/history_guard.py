@@ -1,0 +1,195 @@
+"""Only the history mechanism writes history, and history tells the truth about the row.
+
+Two pieces, both derived from the registered historical models (every simple-history model,
+whichever app declares it, present or future), installed by core's trigger installer after
+every `migrate` (core/triggers.py) and checked by every verification like the other
+trigger families:
+
+- the guard trigger `core_history_guard` (BEFORE INSERT on every historical table): a
+  history row is refused unless it matches the live row it describes: for a creation or a
+  change (`+`, `~`) the live row exists and every column both tables share (but those the
+  model declares as changing without history, `audit_backstop_ignored_fields`) is equal; for
+  a deletion (`-`) the live row is gone. A raw UPDATE followed by a forged history row that
+  says something else is refused, whoever inserts it;
+- the writer `core_history_write(table, pk column, row)`: a SECURITY DEFINER function owned
+  by the owner (migration) role, the one way the application's limited role can add a
+  history row (core/roles.py grants it SELECT only on history tables). It writes only into
+  tables that carry an enabled guard trigger, so it cannot be used to write anywhere else.
+  Every historical model's save goes through it on PostgreSQL (`HistoricalActorFields`,
+  core/audited.py); a bulk insert of history rows does not, and the limited role is refused
+  one (permission denied).
+
+What this does not prove: who acted and why. The history row's user and reason come from
+the application, so a session holding the application's role can still record a true change
+in any user's name; docs/database-roles.md says what each role can and cannot forge.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+
+from django.apps import apps
+from django.db import connection
+from simple_history.models import HistoricalChanges
+
+from . import triggers
+
+GUARD = "core_history_guard"
+WRITER = "core_history_write"
+
+GUARD_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION core_history_guard() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    hist jsonb := to_jsonb(NEW);
+    compared text[] := TG_ARGV[4]::text[];
+    live jsonb;
+BEGIN
+    IF current_setting('audit.bypass', true) = 'on'
+       AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RETURN NEW;
+    END IF;
+    EXECUTE format('SELECT to_jsonb(l) FROM %I.%I l WHERE %I = ($1)::%s',
+                   TG_TABLE_SCHEMA, TG_ARGV[0], TG_ARGV[1], TG_ARGV[3])
+        INTO live USING hist ->> TG_ARGV[2];
+    IF hist ->> 'history_type' = '-' THEN
+        IF live IS NOT NULL THEN
+            RAISE EXCEPTION 'history: a deletion of "%" id=% that still exists refused',
+                TG_ARGV[0], hist ->> TG_ARGV[2] USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF live IS NULL THEN
+        RAISE EXCEPTION 'history: a row for "%" id=%, which does not exist, refused',
+            TG_ARGV[0], hist ->> TG_ARGV[2] USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF (SELECT jsonb_object_agg(k, hist -> k) FROM unnest(compared) k)
+       IS DISTINCT FROM (SELECT jsonb_object_agg(k, live -> k) FROM unnest(compared) k) THEN
+        RAISE EXCEPTION 'history: a row for "%" id=% that differs from the row refused (%)',
+            TG_ARGV[0], hist ->> TG_ARGV[2],
+            (SELECT string_agg(k, ', ') FROM unnest(compared) k
+              WHERE hist -> k IS DISTINCT FROM live -> k)
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+"""
+
+# SECURITY DEFINER: runs as its owner (the role that ran `migrate`). It writes only into a
+# table whose guard trigger is there and enabled, named through the catalogue (no search
+# path lookup), so it is no way around the guard and no way into any other table.
+WRITER_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION core_history_write(target regclass, pk_column text, row_data jsonb)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    qualified text;
+    cols text;
+    new_pk text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                   WHERE t.tgrelid = target AND t.tgname = 'core_history_guard'
+                     AND t.tgenabled = 'A' AND NOT t.tgisinternal) THEN
+        RAISE EXCEPTION 'history: % is not a guarded history table', target
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT format('%I.%I', n.nspname, c.relname) INTO qualified
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = target;
+    SELECT string_agg(format('%I', k), ', ') INTO cols FROM jsonb_object_keys(row_data) k;
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, $1) '
+                   'RETURNING (%I)::text', qualified, cols, cols, qualified, pk_column)
+        INTO new_pk USING row_data;
+    RETURN new_pk;
+END
+$fn$;
+"""
+
+
+def historical_models() -> list:
+    """Every simple-history historical model (core/audited.py has the same walk)."""
+    found = [m for m in apps.get_models() if issubclass(m, HistoricalChanges)]
+    return sorted(found, key=lambda m: m._meta.db_table)
+
+
+def _ignored_columns(model) -> set[str]:
+    names = getattr(model, "audit_backstop_ignored_fields", None) or []
+    return {model._meta.get_field(name).column for name in names}
+
+
+def guard_trigger(hist, db) -> triggers.Trigger | None:
+    model = getattr(hist, "instance_type", None)
+    if model is None:  # pragma: no cover - simple-history's m2m tables (none here yet)
+        return None
+    live_columns = {f.column for f in model._meta.concrete_fields}
+    hist_columns = {f.column for f in hist._meta.concrete_fields}
+    compared = sorted((live_columns & hist_columns) - _ignored_columns(model))
+    pk = model._meta.pk
+    object_column = hist._meta.get_field(pk.name).column
+    return triggers.Trigger(
+        hist._meta.db_table, GUARD, "BEFORE", ("INSERT",), "ROW", "core_history_guard",
+        (model._meta.db_table, pk.column, object_column, pk.db_type(db),
+         "{" + ",".join(compared) + "}"),
+    )  # fmt: skip
+
+
+def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
+    wanted = []
+    for hist in historical_models():
+        trigger = guard_trigger(hist, connection)
+        if trigger and hist.instance_type._meta.db_table in existing:
+            wanted.append(trigger)
+    return wanted
+
+
+FAMILY = triggers.Family("history_guard", (GUARD_FUNCTION, WRITER_FUNCTION), _guard_triggers)
+
+
+def register() -> None:
+    triggers.register_family(FAMILY)
+
+
+# ---------------------------------------------------------------- the writer, from Django
+
+
+def _plain(value):
+    """A database-ready value as JSON that jsonb_populate_record reads back exactly."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()  # full precision (DjangoJSONEncoder drops microseconds)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return f"{value.total_seconds()} seconds"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    obj = getattr(value, "obj", None)  # psycopg's Json/Jsonb adapters (JSONField)
+    if obj is not None or type(value).__name__ in ("Json", "Jsonb"):
+        dumps = getattr(value, "dumps", None) or json.dumps
+        return json.loads(dumps(obj))
+    return str(value)
+
+
+def write(instance, db, fields, returning_fields) -> list[tuple]:
+    """Insert one historical row through core_history_write (PostgreSQL), on connection `db`."""
+    row = {}
+    for field in fields:
+        value = field.get_db_prep_save(field.pre_save(instance, True), db)
+        row[field.column] = _plain(value)
+    meta = instance._meta
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {WRITER}(%s::regclass, %s, %s::jsonb)",
+            [db.ops.quote_name(meta.db_table), meta.pk.column, json.dumps(row)],
+        )
+        new_pk = cursor.fetchone()[0]
+    if not returning_fields:
+        return []
+    return [tuple(f.to_python(new_pk) if f is meta.pk else None for f in returning_fields)]
