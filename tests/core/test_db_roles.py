@@ -20,7 +20,7 @@ from core import verification as core_verification
 from core.audited import set_reason
 from federations.models import Organization
 from ledger import services
-from ledger.models import Transfer
+from ledger.models import Transfer, flow_fields
 from ledger.verification import verify_ledger
 from tests.ledger.factories import account, funded_source, key, move, system
 
@@ -250,15 +250,17 @@ def _forge_transfer(conn, src, to, amount, *, proof=None):
         "'', 'posted', false, %s, %s, %s, now(), now(), %s) RETURNING id",
         [src.pk, to.pk, amount, src.pk, key(), "0" * 64, actor.pk, proof],
     ).fetchone()[0]
-    for account_id, delta in ((src.pk, -amount), (to.pk, amount)):
+    # the share's flow totals too (ledger.models.flow_fields): every cache agrees
+    out_field, in_field = flow_fields("allocation", src.kind, to.kind)
+    for account_id, delta, flow in ((src.pk, -amount, out_field), (to.pk, amount, in_field)):
         conn.execute(
             "UPDATE ledger_accountbalance SET posted = posted + %s WHERE account_id = %s",
             [delta, account_id],
         )
         changed = conn.execute(
-            "UPDATE ledger_sourcebalance SET posted = posted + %s "
+            f"UPDATE ledger_sourcebalance SET posted = posted + %s, {flow} = {flow} + %s "
             "WHERE account_id = %s AND source_account_id = %s",
-            [delta, account_id, src.pk],
+            [delta, amount, account_id, src.pk],
         ).rowcount
         assert changed == 1
     return transfer_id
