@@ -47,7 +47,7 @@ from funds.services import money
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.errors import Overdraft
-from ledger.models import AccountKind, TransferKind
+from ledger.models import AccountBalance, AccountKind, TransferKind
 from ledger.services import AccountScope
 
 from . import compliance
@@ -1304,16 +1304,42 @@ def _payee(actor, project: Project):
     return PayeeKind.EXTERNAL, account
 
 
-def split(amount: Decimal, weights: list[tuple[int, Decimal]]) -> list[tuple[int, Decimal]]:
-    """`amount` split pro rata to `weights` [(key, weight)], each part rounded down to the
-    fen, the remainder fen to the largest weight (the first of equal ones). The parts add
-    up to `amount` exactly; zero parts are left out."""
+def split(
+    amount: Decimal, weights: list[tuple[int, Decimal]], room: dict | None = None
+) -> list[tuple[int, Decimal]]:
+    """`amount` split pro rata to `weights` [(key, weight)]: each part rounded down to the
+    fen, the remainder fen to the largest weight (the first of equal ones). The parts add up
+    to `amount` exactly; zero parts are left out.
+
+    `room` ({key: what that allocation has left}) caps each part: rounding remainders given
+    to the largest over several payments could otherwise ask it for a fen more than it
+    holds; the excess then goes to the others with room, largest first."""
     total = sum((w for _k, w in weights), ZERO)
     if total <= 0:
         raise Conflict(_("No committed money to pay from."), code="budget_not_reserved")
     parts = {k: (amount * w / total).quantize(CENT, rounding=ROUND_DOWN) for k, w in weights}
     largest = max(weights, key=lambda kw: kw[1])[0]
     parts[largest] += amount - sum(parts.values(), ZERO)
+    if room is not None:
+        excess = ZERO
+        for k, _w in weights:
+            cap = max(room.get(k, ZERO), ZERO)
+            if parts[k] > cap:
+                excess += parts[k] - cap
+                parts[k] = cap
+        for k, _w in sorted(weights, key=lambda kw: -kw[1]):
+            if excess <= 0:
+                break
+            give = min(excess, max(room.get(k, ZERO), ZERO) - parts[k])
+            if give > 0:
+                parts[k] += give
+                excess -= give
+        if excess > 0:
+            raise Conflict(
+                _("The commitments have ¥%(short)s too little left for this payment.")
+                % {"short": f"{excess:.2f}"},
+                code="commitment_insufficient",
+            )
     return [(k, parts[k]) for k, _w in weights if parts[k] > 0]
 
 
@@ -1335,7 +1361,15 @@ def payment_approved(request, *, actor, reason="") -> None:
     )
     payee_kind, payee = _payee(actor, project)
     by_id = {a.pk: a for a in allocations}
-    parts = split(payment.amount, [(a.pk, a.amount) for a in allocations])
+    room = {
+        b.account_id: b.available
+        for b in AccountBalance.objects.filter(account_id__in=[a.account_id for a in allocations])
+    }
+    parts = split(
+        payment.amount,
+        [(a.pk, a.amount) for a in allocations],
+        {a.pk: room.get(a.account_id, ZERO) for a in allocations},
+    )
     move_money = ledger.reserve if payee_kind == PayeeKind.CUSTODIAL else ledger.post_transfer
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
     for allocation_id, amount in parts:
