@@ -67,6 +67,10 @@ class PrivateStorage(FileSystemStorage):
     def base_location(self):
         return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
 
+    @property
+    def location(self):  # read each time: tests and deployments may move it
+        return os.path.abspath(self.base_location)
+
     def url(self, name):  # never a public address
         raise ValueError("Private files have no URL; serve them through a scoped view.")
 

@@ -183,6 +183,15 @@ CELERY_BEAT_SCHEDULE["approvals-remind-overdue"] = {
     "task": "approvals.remind_overdue",
     "schedule": crontab(minute=5),
 }
+# Projects: milestone reminders (due within 7 days, overdue) and expired reservations, daily.
+CELERY_BEAT_SCHEDULE["projects-remind-milestones"] = {
+    "task": "projects.remind_milestones",
+    "schedule": crontab(hour=8, minute=0),
+}
+CELERY_BEAT_SCHEDULE["projects-release-expired-allocations"] = {
+    "task": "projects.release_expired_allocations",
+    "schedule": crontab(hour=1, minute=30),
+}
 
 REST_FRAMEWORK = {
     # Token first: DRF answers an anonymous request with the first class's challenge, so

@@ -51,6 +51,11 @@ class ProjectsWorld(FundsWorld):
             )
         return super().request_for(obj)
 
+    def request_for_any(self, obj) -> ApprovalRequest:
+        return ApprovalRequest.objects.filter(
+            owner_type=OWNER_TYPES[type(obj)], owner_id=obj.pk
+        ).latest("id")
+
     # ----------------------------------------------------------------- money
 
     def lines(self, *amounts, region="town_a", category="elderly_care"):
