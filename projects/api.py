@@ -510,6 +510,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=AllocationInput, responses={201: AllocationSerializer})
     def create(self, request):
+        services.require_officer_role(request.user)
         data = _parse(AllocationInput, request)
         project = _project_for_body(request.user, data.pop("project"))
         allocation = services.allocation_create(actor=request.user, project_id=project, **data)
@@ -603,6 +604,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=ContractInput, responses={201: ContractSerializer})
     def create(self, request):
+        services.require_officer_role(request.user)
         data = _parse(ContractInput, request)
         project = _project_for_body(request.user, data.pop("project"))
         contract = services.contract_create(actor=request.user, project_id=project, **data)
@@ -730,6 +732,7 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=MilestoneInput, responses={201: MilestoneSerializer})
     def create(self, request):
+        services.require_officer_role(request.user)
         data = _parse(MilestoneInput, request)
         project = _project_for_body(request.user, data.pop("project"))
         milestone = services.milestone_add(actor=request.user, project_id=project, **data)
@@ -851,6 +854,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=EvaluationInput, responses={201: EvaluationSerializer})
     def create(self, request):
+        services.require_evaluator_role(request.user)
         data = _parse(EvaluationInput, request)
         project = _project_for_body(request.user, data.pop("project"))
         data["criteria"] = [

@@ -332,6 +332,41 @@ def demand_close(*, actor, demand_id, reason="") -> Demand:
     return demand
 
 
+def _require_undertaker_role(actor) -> None:
+    _user(actor)
+    if not (
+        sees_everything(actor) or has_role(actor, Role.ORGANIZATION_REP, Role.FEDERATION_STAFF)
+    ):
+        raise NotPermitted(
+            _("Organizations' representatives and federation staff record offers."),
+            code="role_required",
+        )
+
+
+def require_proposer(actor) -> None:
+    """Finance officers, federation staff and organizations' representatives propose."""
+    _user(actor)
+    if not (
+        sees_everything(actor)
+        or has_role(actor, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF, Role.ORGANIZATION_REP)
+    ):
+        raise NotPermitted(_("Auditors change nothing."), code="role_required")  # fmt: skip
+
+
+def require_officer_role(actor) -> None:
+    """A finance officer (or administrator), before any object named in a body is read."""
+    _user(actor)
+    if not (sees_everything(actor) or has_role(actor, Role.FINANCE_OFFICER)):
+        raise NotPermitted(_("Only finance officers do this."), code="role_required")
+
+
+def require_evaluator_role(actor) -> None:
+    _user(actor)
+    if not (sees_everything(actor) or has_role(actor, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)):
+        raise NotPermitted(_("Finance officers and federation staff evaluate."),
+                           code="role_required")  # fmt: skip
+
+
 def _organization_for_offer(actor, value) -> Organization:
     _id(value, "organization")
     organization = Organization.objects.filter(pk=value).select_related("community").first()
@@ -352,7 +387,7 @@ def offer_create(
     description="", reason="",
 ) -> Offer:  # fmt: skip
     """An organization's service offer (its representative, its federation's staff)."""
-    _user(actor)
+    _require_undertaker_role(actor)
     organization = _organization_for_offer(actor, organization)
     _id(area, "area")
     area_region = Region.objects.filter(pk=area).first()
@@ -379,7 +414,7 @@ def offer_create(
 
 
 def offer_withdraw(*, actor, offer_id, reason="") -> Offer:
-    _user(actor)
+    _require_undertaker_role(actor)
     with _acting(actor):
         offer = _lock(Offer, offers_visible_to(actor), offer_id)
         _organization_for_offer(actor, offer.organization_id)
@@ -430,7 +465,7 @@ def project_create(
 ) -> Project:  # fmt: skip
     """Propose a project (a draft). Purchaser's finance officers, the undertaker's
     representative, or its federation's staff. A negative-list item is refused at once."""
-    _user(actor)
+    require_proposer(actor)
     _id(purchaser, "purchaser")
     purchaser_region = Region.objects.filter(pk=purchaser).first()
     if purchaser_region is None:
@@ -525,7 +560,7 @@ def project_propose_from_match(
     """A project proposal from a matched pair: the need's category and description, the
     offer's organization (directly if it is a legal person, otherwise through the
     federation it is a member of, in custody)."""
-    _user(actor)
+    require_proposer(actor)
     _id(demand_id, "demand")
     _id(offer_id, "offer")
     demand = demands_visible_to(actor).filter(pk=demand_id).first()
