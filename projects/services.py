@@ -1327,6 +1327,11 @@ def _payee(actor, project: Project):
             )  # fmt: skip
         return PayeeKind.CUSTODIAL, account
     organization = project.undertaker
+    account = ledger_selectors.account_for_owner(
+        ORGANIZATION_OWNER, organization.pk, AccountKind.EXTERNAL
+    )
+    if account is not None:
+        return PayeeKind.EXTERNAL, account
     account = ledger.open_account(
         actor=actor,
         kind=AccountKind.EXTERNAL,
@@ -1380,18 +1385,27 @@ def split(
 
 def payment_approved(request, *, actor, reason="") -> None:
     """Final approval of a payment: split across the committed allocations, one transfer
-    each, all in this transaction; a retried decision pays once (keys per part)."""
-    payment = MilestonePayment.objects.select_for_update(of=("self",)).get(pk=request.owner_id)
+    each, all in this transaction; a retried decision pays once (keys per part).
+
+    The hot path of every payment: the rows it needs are read in three statements (the
+    payment with its project and milestone; the allocations with their accounts and source
+    tags; their balances), the ledger gets Account instances (no lookups of its own), and
+    the parts are written in one statement."""
+    payment = (
+        MilestonePayment.objects.select_for_update(of=("self",))
+        .select_related("project__undertaker", "milestone")
+        .get(pk=request.owner_id)
+    )
     if payment.state == PaymentState.PAID:
         return
     _expect(payment, PaymentState.SUBMITTED, code="not_submitted")
-    project = Project.objects.select_related("undertaker", "purchaser").get(pk=payment.project_id)
+    project = payment.project
     if project.state not in PAYABLE_STATES:
         raise Conflict(_("The project is %(s)s: nothing is paid.") % {
             "s": project.get_state_display()}, code="project_not_payable")  # fmt: skip
     allocations = list(
         Allocation.objects.filter(project_id=project.pk, state=AllocationState.COMMITTED)
-        .select_related("line__source")
+        .select_related("account", "line__source__money_tag")
         .order_by("id")
     )
     payee_kind, payee = _payee(actor, project)
@@ -1407,15 +1421,16 @@ def payment_approved(request, *, actor, reason="") -> None:
     )
     move_money = ledger.reserve if payee_kind == PayeeKind.CUSTODIAL else ledger.post_transfer
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
+    rows = []
     for allocation_id, amount in parts:
         allocation = by_id[allocation_id]
         try:
             transfer = move_money(
                 actor=actor,
-                from_account=allocation.account_id,
+                from_account=allocation.account,
                 to_account=payee,
                 amount=amount,
-                source_account=allocation.line.source.money_tag_id,
+                source_account=allocation.line.source.money_tag,
                 kind=TransferKind.PAYMENT,
                 memo=memo,
                 idempotency_key=f"projects:payment:{payment.pk}:{allocation_id}",
@@ -1426,17 +1441,22 @@ def payment_approved(request, *, actor, reason="") -> None:
                 % {"a": allocation_id, "short": f"{exc.shortfall:.2f}"},
                 code="commitment_insufficient",
             ) from exc
-        part = MilestonePaymentPart(
-            payment=payment, allocation=allocation, amount=amount, transfer_id=transfer.pk,
-            pending=payee_kind == PayeeKind.CUSTODIAL,
-        )  # fmt: skip
-        set_reason(part, reason or _("paid")).save()
+        rows.append(
+            MilestonePaymentPart(
+                payment=payment,
+                allocation=allocation,
+                amount=amount,
+                transfer_id=transfer.pk,
+                pending=payee_kind == PayeeKind.CUSTODIAL,
+            )  # fmt: skip
+        )
+    MilestonePaymentPart.objects.bulk_create(rows)
     payment.state = PaymentState.PAID
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
     set_reason(payment, reason or _("approved: paid")).save()
-    milestone = Milestone.objects.select_for_update().get(pk=payment.milestone_id)
+    milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
     set_reason(milestone, reason or _("paid")).save()
 

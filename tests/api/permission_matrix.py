@@ -302,37 +302,69 @@ def _own_notification(w, role):
 
 
 def _offer_body(w, side):
-    return {"organization": w[f"org_{side}"].pk, "title": "新服务", "category": "elderly_care",
-            "area": w[f"town_{side}"].pk, "price_min": "10.00", "price_max": "20.00"}
+    return {
+        "organization": w[f"org_{side}"].pk,
+        "title": "新服务",
+        "category": "elderly_care",
+        "area": w[f"town_{side}"].pk,
+        "price_min": "10.00",
+        "price_max": "20.00",
+    }
 
 
 def _project_body(w, side):
-    return {"title": "新项目", "purchaser": w[f"town_{side}"].pk, "category": "elderly_care",
-            "catalogue_code": "A0501", "fiscal_year": 2026, "budget_amount": "100.00",
-            "custody_federation": w[f"federation_{side}"].pk, "member": w[f"org_{side}"].pk}
+    return {
+        "title": "新项目",
+        "purchaser": w[f"town_{side}"].pk,
+        "category": "elderly_care",
+        "catalogue_code": "A0501",
+        "fiscal_year": 2026,
+        "budget_amount": "100.00",
+        "custody_federation": w[f"federation_{side}"].pk,
+        "member": w[f"org_{side}"].pk,
+    }
 
 
 def _match_body(w, side):
-    return {"demand": w[f"demand_{side}"].pk, "offer": w[f"offer_{side}"].pk,
-            "purchaser": w[f"town_{side}"].pk, "catalogue_code": "A0501", "fiscal_year": 2026,
-            "budget_amount": "100.00"}
+    return {
+        "demand": w[f"demand_{side}"].pk,
+        "offer": w[f"offer_{side}"].pk,
+        "purchaser": w[f"town_{side}"].pk,
+        "catalogue_code": "A0501",
+        "fiscal_year": 2026,
+        "budget_amount": "100.00",
+    }
 
 
 def _contract_body(w, side):
-    return {"project": w[f"project_approved_{side}"].pk, "content": "服务内容",
-            "term_start": "2026-03-01", "term_end": "2026-12-31", "price": "100.00"}
+    return {
+        "project": w[f"project_approved_{side}"].pk,
+        "content": "服务内容",
+        "term_start": "2026-03-01",
+        "term_end": "2026-12-31",
+        "price": "100.00",
+    }
 
 
 def _milestone_body(w, side):
-    return {"project": w[f"project_approved_{side}"].pk, "number": 9, "title": "新阶段",
-            "due_on": "2026-09-01", "amount": "10.00"}
+    return {
+        "project": w[f"project_approved_{side}"].pk,
+        "number": 9,
+        "title": "新阶段",
+        "due_on": "2026-09-01",
+        "amount": "10.00",
+    }
 
 
 def _evaluation_body(w, side, role):
     kind = "federation" if role == "federation_staff" else "purchaser"
-    return {"project": w[f"project_delivered_{side}"].pk, "evaluator_kind": kind,
-            "evaluator_name": "评价方", "evaluated_on": "2026-12-20",
-            "criteria": [{"name": "质量", "weight": "100", "score": "90"}]}
+    return {
+        "project": w[f"project_delivered_{side}"].pk,
+        "evaluator_kind": kind,
+        "evaluator_name": "评价方",
+        "evaluated_on": "2026-12-20",
+        "criteria": [{"name": "质量", "weight": "100", "score": "90"}],
+    }
 
 
 def _pdf():
@@ -343,8 +375,16 @@ def _pdf():
 
 def _sign(w, role):
     return (
-        Req(path={"id": w["contract_approved_a"].pk}, body={"signed_on": "2026-03-01", "scan": _pdf()}, multipart=True),
-        Req(path={"id": w["contract_approved_b"].pk}, body={"signed_on": "2026-03-01", "scan": _pdf()}, multipart=True),
+        Req(
+            path={"id": w["contract_approved_a"].pk},
+            body={"signed_on": "2026-03-01", "scan": _pdf()},
+            multipart=True,
+        ),
+        Req(
+            path={"id": w["contract_approved_b"].pk},
+            body={"signed_on": "2026-03-01", "scan": _pdf()},
+            multipart=True,
+        ),
     )
 
 
@@ -541,11 +581,20 @@ REQUESTS = {
     ("GET", "/api/v1/demands/{id}/"): _a_b("demand"),
     ("POST", "/api/v1/demands/{id}/close/"): _a_b("demand"),
     ("GET", "/api/v1/demands/{id}/suggestions/"): _a_b("demand"),
-    ("POST", "/api/v1/offers/"): lambda w, role: (Req(body=_offer_body(w, "a")), Req(body=_offer_body(w, "b"))),
+    ("POST", "/api/v1/offers/"): lambda w, role: (
+        Req(body=_offer_body(w, "a")),
+        Req(body=_offer_body(w, "b")),
+    ),
     ("GET", "/api/v1/offers/{id}/"): _a_b("offer"),
     ("POST", "/api/v1/offers/{id}/withdraw/"): _a_b("offer"),
-    ("POST", "/api/v1/projects/"): lambda w, role: (Req(body=_project_body(w, "a")), Req(body=_project_body(w, "b"))),
-    ("POST", "/api/v1/projects/from-match/"): lambda w, role: (Req(body=_match_body(w, "a")), Req(body=_match_body(w, "b"))),
+    ("POST", "/api/v1/projects/"): lambda w, role: (
+        Req(body=_project_body(w, "a")),
+        Req(body=_project_body(w, "b")),
+    ),
+    ("POST", "/api/v1/projects/from-match/"): lambda w, role: (
+        Req(body=_match_body(w, "a")),
+        Req(body=_match_body(w, "b")),
+    ),
     ("GET", "/api/v1/projects/{id}/"): _a_b("project_running"),
     ("GET", "/api/v1/projects/{id}/compliance/"): _a_b("project_running"),
     ("POST", "/api/v1/projects/{id}/submit/"): _a_b("project_draft"),
@@ -554,13 +603,26 @@ REQUESTS = {
         Req(path={"id": w["project_running_b"].pk}, body={"to": "in_progress"}),
     ),
     ("POST", "/api/v1/projects/{id}/visits/"): lambda w, role: (
-        Req(path={"id": w["project_running_a"].pk}, body={"visited_on": "2026-05-01", "progress": "进展顺利"}),
-        Req(path={"id": w["project_running_b"].pk}, body={"visited_on": "2026-05-01", "progress": "进展顺利"}),
+        Req(
+            path={"id": w["project_running_a"].pk},
+            body={"visited_on": "2026-05-01", "progress": "进展顺利"},
+        ),
+        Req(
+            path={"id": w["project_running_b"].pk},
+            body={"visited_on": "2026-05-01", "progress": "进展顺利"},
+        ),
     ),
-    ("GET", "/api/v1/reports/project-disclosure/"): lambda w, role: (Req(query={"fiscal_year": 2026}), None),
+    ("GET", "/api/v1/reports/project-disclosure/"): lambda w, role: (
+        Req(query={"fiscal_year": 2026}),
+        None,
+    ),
     ("POST", "/api/v1/allocations/"): lambda w, role: (
-        Req(body={"project": w["project_approved_a"].pk, "line": w["line_a1"].pk, "amount": "10.00"}),
-        Req(body={"project": w["project_approved_b"].pk, "line": w["line_b1"].pk, "amount": "10.00"}),
+        Req(
+            body={"project": w["project_approved_a"].pk, "line": w["line_a1"].pk, "amount": "10.00"}
+        ),
+        Req(
+            body={"project": w["project_approved_b"].pk, "line": w["line_b1"].pk, "amount": "10.00"}
+        ),
     ),
     ("GET", "/api/v1/allocations/{id}/"): _a_b("allocation_reserved"),
     ("POST", "/api/v1/allocations/{id}/submit/"): _a_b("allocation_draft"),
@@ -568,12 +630,18 @@ REQUESTS = {
         Req(path={"id": w["allocation_reserved_a"].pk}, body={"reason": "取消"}),
         Req(path={"id": w["allocation_reserved_b"].pk}, body={"reason": "取消"}),
     ),
-    ("POST", "/api/v1/contracts/"): lambda w, role: (Req(body=_contract_body(w, "a")), Req(body=_contract_body(w, "b"))),
+    ("POST", "/api/v1/contracts/"): lambda w, role: (
+        Req(body=_contract_body(w, "a")),
+        Req(body=_contract_body(w, "b")),
+    ),
     ("GET", "/api/v1/contracts/{id}/"): _a_b("contract_signed"),
     ("POST", "/api/v1/contracts/{id}/submit/"): _a_b("contract_draft"),
     ("POST", "/api/v1/contracts/{id}/sign/"): _sign,
     ("GET", "/api/v1/contracts/{id}/scan/"): _a_b("contract_signed"),
-    ("POST", "/api/v1/milestones/"): lambda w, role: (Req(body=_milestone_body(w, "a")), Req(body=_milestone_body(w, "b"))),
+    ("POST", "/api/v1/milestones/"): lambda w, role: (
+        Req(body=_milestone_body(w, "a")),
+        Req(body=_milestone_body(w, "b")),
+    ),
     ("GET", "/api/v1/milestones/{id}/"): _a_b("milestone_planned"),
     ("POST", "/api/v1/milestones/{id}/progress/"): lambda w, role: (
         Req(path={"id": w["milestone_planned_a"].pk}, body={"note": "已开展三次活动"}),
@@ -586,14 +654,25 @@ REQUESTS = {
         Req(path={"id": w["milestone_evidenced_b"].pk, "evidence_id": w["evidence_b"].pk}),
     ),
     ("POST", "/api/v1/milestones/{id}/accept/"): lambda w, role: (
-        Req(path={"id": w["milestone_evidenced_a"].pk}, body={"accepted_on": "2026-06-01", "note": "合格"}),
-        Req(path={"id": w["milestone_evidenced_b"].pk}, body={"accepted_on": "2026-06-01", "note": "合格"}),
+        Req(
+            path={"id": w["milestone_evidenced_a"].pk},
+            body={"accepted_on": "2026-06-01", "note": "合格"},
+        ),
+        Req(
+            path={"id": w["milestone_evidenced_b"].pk},
+            body={"accepted_on": "2026-06-01", "note": "合格"},
+        ),
     ),
     ("POST", "/api/v1/milestones/{id}/pay/"): lambda w, role: (
         Req(path={"id": w["milestone_accepted_a"].pk}, body={"idempotency_key": f"api-pay-{role}"}),
-        Req(path={"id": w["milestone_accepted_b"].pk}, body={"idempotency_key": f"api-pay-{role}-b"}),
+        Req(
+            path={"id": w["milestone_accepted_b"].pk}, body={"idempotency_key": f"api-pay-{role}-b"}
+        ),
     ),
-    ("POST", "/api/v1/evaluations/"): lambda w, role: (Req(body=_evaluation_body(w, "a", role)), Req(body=_evaluation_body(w, "b", role))),
+    ("POST", "/api/v1/evaluations/"): lambda w, role: (
+        Req(body=_evaluation_body(w, "a", role)),
+        Req(body=_evaluation_body(w, "b", role)),
+    ),
     ("GET", "/api/v1/evaluations/{id}/"): _a_b("evaluation"),
 }
 
