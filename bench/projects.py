@@ -12,7 +12,8 @@ each accepted with evidence and its payment requested. Figures:
   as the county officer: the engine's decision, the split across the three sources — three
   ledger transfers with their source tags — the payment, its parts and the milestone with
   their history), one after another on one connection, each its own transaction;
-- milestone_payment_ms: the median time of one such approval;
+- milestone_payment_ms: the median time of one such approval; milestone_payment_queries:
+  the SQL statements of one (the first, counted apart and not timed; savepoints included);
 - projects_list_ms: GET /api/v1/projects/ (first page) as the county's finance officer
   through the whole Django/DRF stack, over BENCH_PROJECTS (10,000) projects of the county
   (inserted in plain SQL), median of BENCH_REPEAT runs, each as a freshly loaded user;
@@ -119,7 +120,14 @@ def measure_payments(world, requests):
     from approvals import services as approvals
 
     approver = get_user_model().objects.get(pk=world["county2"].pk)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     times = []
+    with CaptureQueriesContext(connection) as captured:  # the first one, counted
+        approvals.request_approve(actor=approver, request_id=requests[0], reason="同意")
+    queries = len(captured)
+    requests = requests[1:]
     profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     start = time.perf_counter()
     for request_id in requests:
@@ -133,7 +141,7 @@ def measure_payments(world, requests):
     elapsed = time.perf_counter() - start
     if profile:
         pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
-    return len(requests) / elapsed, statistics.median(times) * 1000
+    return len(requests) / elapsed, statistics.median(times) * 1000, queries, len(requests)
 
 
 def load_projects(world, count):
@@ -201,7 +209,7 @@ def main():
         log("building the world and", PAYMENTS, "requested payments ...")
         world, project, lines, requests = build_payments()
         log("approving them ...")
-        rate, median_ms = measure_payments(world, requests)
+        rate, median_ms, payment_queries, measured = measure_payments(world, requests)
         from ledger.selectors import balance
 
         paid = sum(balance(line.account_id).available for line in lines)
@@ -211,7 +219,8 @@ def main():
     result = {
         "milestone_payments_per_s": round(rate, 1),
         "milestone_payment_ms": round(median_ms, 2),
-        "payments": len(requests),
+        "milestone_payment_queries": payment_queries,
+        "payments": measured,
         "projects_list_ms": round(list_ms, 1),
         "projects_list_queries": list_queries,
         "projects_list_page_rows": page,

@@ -147,7 +147,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(DemandSerializer(demand).data)
 
     @extend_schema(responses=DemandSuggestionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def suggestions(self, request, pk=None):
         """Offers for this need, best first: category, closeness, eligibility, scores."""
         demand = self.get_object()
@@ -401,7 +401,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self._out(project))
 
     @extend_schema(responses=ComplianceRuleSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def compliance(self, request, pk=None):
         """Every rule of the compliance gate: pass / fail / not yet, with code and why."""
         project = self.get_object()
@@ -630,7 +630,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(ContractSerializer(contract).data)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def scan(self, request, pk=None):
         """The signed scan, only to users who see the contract."""
         contract = self.get_object()
@@ -753,7 +753,13 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={201: EvidenceSerializer},
     )
     @extend_schema(methods=["GET"], responses=EvidenceSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def evidence(self, request, pk=None):
         """The milestone's evidence (GET), or upload one (POST: PDF/JPEG/PNG)."""
         milestone = self.get_object()
@@ -766,7 +772,13 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9]+)/file")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"evidence/(?P<evidence_id>[0-9]+)/file",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def evidence_file(self, request, pk=None, evidence_id=None):
         """One evidence document, only to users who see the milestone."""
         milestone = self.get_object()

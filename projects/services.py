@@ -47,7 +47,7 @@ from funds.services import money
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.errors import Overdraft
-from ledger.models import AccountBalance, AccountKind, TransferKind
+from ledger.models import AccountKind, TransferKind
 from ledger.services import AccountScope
 
 from . import compliance
@@ -1388,9 +1388,9 @@ def payment_approved(request, *, actor, reason="") -> None:
     each, all in this transaction; a retried decision pays once (keys per part).
 
     The hot path of every payment: the rows it needs are read in three statements (the
-    payment with its project and milestone; the allocations with their accounts and source
-    tags; their balances), the ledger gets Account instances (no lookups of its own), and
-    the parts are written in one statement."""
+    payment with its project and milestone; the allocations with their accounts, cached
+    balances and source tags; the payee's account), the ledger gets Account instances (no
+    lookups of its own), and the parts are written in one statement."""
     payment = (
         MilestonePayment.objects.select_for_update(of=("self",))
         .select_related("project__undertaker", "milestone")
@@ -1405,19 +1405,15 @@ def payment_approved(request, *, actor, reason="") -> None:
             "s": project.get_state_display()}, code="project_not_payable")  # fmt: skip
     allocations = list(
         Allocation.objects.filter(project_id=project.pk, state=AllocationState.COMMITTED)
-        .select_related("account", "line__source__money_tag")
+        .select_related("account__balance", "line__source__money_tag")
         .order_by("id")
     )
     payee_kind, payee = _payee(actor, project)
     by_id = {a.pk: a for a in allocations}
-    room = {
-        b.account_id: b.available
-        for b in AccountBalance.objects.filter(account_id__in=[a.account_id for a in allocations])
-    }
     parts = split(
         payment.amount,
         [(a.pk, a.amount) for a in allocations],
-        {a.pk: room.get(a.account_id, ZERO) for a in allocations},
+        {a.pk: a.account.balance.available for a in allocations},
     )
     move_money = ledger.reserve if payee_kind == PayeeKind.CUSTODIAL else ledger.post_transfer
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
