@@ -341,7 +341,8 @@ def rule_milestone_shares(facts: Facts) -> RuleResult:
 
 
 def rule_signed_contract(facts: Facts) -> RuleResult:
-    if facts.contract is None or facts.contract.state != ContractState.SIGNED:
+    signed = (ContractState.SIGNED, ContractState.TERMINATED)  # terminated: it was signed
+    if facts.contract is None or facts.contract.state not in signed:
         return _not_yet(
             "signed_contract",
             "no_signed_contract",
