@@ -304,6 +304,121 @@ def seed_campaigns(world) -> None:
 
 
 SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_campaigns]
+def seed_projects(world) -> None:
+    """Projects in townships A and B (federation custody for org A / org B), one per state
+    an endpoint acts on: a draft; an approved one (draft and reserved allocations); one with
+    a draft contract and one with an approved contract (money reserved, milestones adding to
+    the price); a running one (signed, a milestone planned, one with evidence, one accepted);
+    a delivered one with an evaluation. A need and an offer in each township."""
+    from approvals import services as approvals
+    from approvals.models import ApprovalRequest
+    from ledger import services as ledger
+    from ledger.services import AccountScope
+    from projects import services
+    from tests.projects.factories import STEPS, pdf
+
+    o, admin = world.objects, world.users["administrator"]
+    county = world.users["finance_county"]
+    checker = o["user_finance_county2"]
+    for kind in STEPS:
+        approvals.policy_create(
+            actor=admin, kind=kind, region=o["city"], reason="测试",
+            tiers=[{"above_amount": "0", "level": "county", "count": 1}],
+        )  # fmt: skip
+
+    def approve(owner_type, owner_id):
+        request = ApprovalRequest.objects.get(
+            owner_type=owner_type, owner_id=owner_id, state="pending"
+        )
+        approvals.request_approve(actor=checker, request_id=request.pk, reason="同意")
+
+    def project(side, title, *, approve_it=True):
+        made = services.project_create(
+            actor=county, title=f"{title}{side}", purchaser=o[f"town_{side}"].pk,
+            category="elderly_care", catalogue_code="A0501", fiscal_year=2026,
+            budget_amount="1000.00", custody_federation=o[f"federation_{side}"].pk,
+            member=o[f"org_{side}"].pk,
+        )  # fmt: skip
+        if approve_it:
+            services.project_submit(actor=county, project_id=made.pk)
+            approve("projects.project", made.pk)
+        return made
+
+    def allocation(side, made, amount="100.00", *, approve_it=True, submit=True):
+        alloc = services.allocation_create(
+            actor=county, project_id=made.pk, line=o[f"line_{side}1"].pk, amount=amount
+        )
+        if submit:
+            services.allocation_submit(actor=county, allocation_id=alloc.pk)
+            if approve_it:
+                approve("projects.allocation", alloc.pk)
+        return alloc
+
+    def contract(side, made, *, approve_it, shares=("400.00", "300.00", "300.00")):
+        allocation(side, made, "1000.00")
+        for i, share in enumerate(shares, start=1):
+            o[f"milestone_{made.pk}_{i}"] = services.milestone_add(
+                actor=county, project_id=made.pk, number=i, title=f"第{i}阶段",
+                due_on=f"2026-0{i + 5}-01", amount=share,
+            )  # fmt: skip
+        made_contract = services.contract_create(
+            actor=county, project_id=made.pk, content="助餐服务", term_start="2026-03-01",
+            term_end="2026-12-31", price="1000.00",
+        )  # fmt: skip
+        if approve_it:
+            services.contract_submit(actor=county, contract_id=made_contract.pk)
+            approve("projects.contract", made_contract.pk)
+        return made_contract
+
+    for side in ("a", "b"):
+        org = o[f"org_{side}"]
+        ledger.open_account(
+            actor=admin, kind="custodial", name=f"{org.name}代管账户",
+            owner_type="federations.organization", owner_id=org.pk,
+            scope=AccountScope(region_path=org.community.path,
+                               federation_id=o[f"federation_{side}"].pk, organization_id=org.pk),
+        )  # fmt: skip
+        o[f"demand_{side}"] = services.demand_create(
+            actor=county, community=o[f"comm_{side}1"].pk, title=f"助餐需求{side}",
+            category="elderly_care", beneficiary_count=20,
+        )  # fmt: skip
+        o[f"offer_{side}"] = services.offer_create(
+            actor=admin, organization=org.pk, title=f"助餐服务{side}", category="elderly_care",
+            area=o[f"town_{side}"].pk, price_min="100.00", price_max="5000.00", capacity=50,
+        )  # fmt: skip
+        o[f"project_draft_{side}"] = project(side, "草稿项目", approve_it=False)
+        approved = o[f"project_approved_{side}"] = project(side, "已批项目")
+        o[f"allocation_draft_{side}"] = allocation(side, approved, submit=False)
+        o[f"allocation_reserved_{side}"] = allocation(side, approved)
+        o[f"contract_draft_{side}"] = contract(side, project(side, "合同草稿"), approve_it=False)
+        o[f"contract_approved_{side}"] = contract(side, project(side, "合同已批"), approve_it=True)
+        running = o[f"project_running_{side}"] = project(side, "实施项目")
+        signed = o[f"contract_signed_{side}"] = contract(side, running, approve_it=True)
+        services.contract_sign(actor=county, contract_id=signed.pk, signed_on="2026-03-01",
+                               scan=pdf())  # fmt: skip
+        m1, m2, m3 = (o[f"milestone_{running.pk}_{i}"] for i in (1, 2, 3))
+        o[f"milestone_planned_{side}"] = m1
+        o[f"milestone_evidenced_{side}"] = m2
+        o[f"evidence_{side}"] = services.evidence_upload(actor=county, milestone_id=m2.pk,
+                                                          file=pdf())  # fmt: skip
+        services.evidence_upload(actor=county, milestone_id=m3.pk, file=pdf())
+        o[f"milestone_accepted_{side}"] = services.milestone_accept(
+            actor=county, milestone_id=m3.pk, accepted_on="2026-06-01", note="验收合格"
+        )
+        done = o[f"project_delivered_{side}"] = project(side, "已交付项目")
+        contract_done = contract(side, done, approve_it=True, shares=("1000.00",))
+        services.contract_sign(actor=county, contract_id=contract_done.pk,
+                               signed_on="2026-03-01", scan=pdf())  # fmt: skip
+        services.project_start(actor=county, project_id=done.pk)
+        services.project_deliver(actor=county, project_id=done.pk)
+        o[f"evaluation_{side}"] = services.evaluation_record(
+            actor=county, project_id=done.pk, evaluator_kind="purchaser",
+            evaluator_name="街道", evaluated_on="2026-12-01",
+            criteria=[{"name": "质量", "weight": 100, "score": 88}],
+        )  # fmt: skip
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_projects]
 
 
 def seed_other_apps(world) -> None:
