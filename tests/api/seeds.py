@@ -303,7 +303,6 @@ def seed_campaigns(world) -> None:
         )
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_campaigns]
 def seed_projects(world) -> None:
     """Projects in townships A and B (federation custody for org A / org B), one per state
     an endpoint acts on: a draft; an approved one (draft and reserved allocations); one with
@@ -418,7 +417,15 @@ def seed_projects(world) -> None:
         )  # fmt: skip
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_projects]
+SEEDS = [
+    seed_federations,
+    seed_ledger,
+    seed_jobs,
+    seed_approvals,
+    seed_funds,
+    seed_campaigns,
+    seed_projects,
+]
 
 
 def seed_other_apps(world) -> None:
