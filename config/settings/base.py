@@ -132,6 +132,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded vouchers and contracts (core/uploads.py): outside the web root, never given a URL;
+# served only by views that check the reader's scope.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -179,6 +183,18 @@ CELERY_BEAT_SCHEDULE["approvals-remind-overdue"] = {
     "task": "approvals.remind_overdue",
     "schedule": crontab(minute=5),
 }
+# Escrow: last month's statement of every custodial account (idempotent: run again, nothing
+# new), on the 1st at 01:30; overdue advances reminded every morning.
+CELERY_BEAT_SCHEDULE["escrow-monthly-statements"] = {
+    "task": "escrow.monthly_statements",
+    "schedule": crontab(day_of_month=1, hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["escrow-remind-advances"] = {
+    "task": "escrow.remind_overdue_advances",
+    "schedule": crontab(hour=8, minute=0),
+}
+# Days an advance (a claim paid before its vouchers) has to bring them, for new accounts.
+ESCROW_ADVANCE_VOUCHER_DAYS = env.int("ESCROW_ADVANCE_VOUCHER_DAYS", default=30)
 
 REST_FRAMEWORK = {
     # Token first: DRF answers an anonymous request with the first class's challenge, so
@@ -232,6 +248,14 @@ SPECTACULAR_SETTINGS = {
         "LedgerTransferStateEnum": "ledger.models.TransferState",
         # core
         "VerificationStatusEnum": "core.models.VerificationRun.Status",
+        # escrow
+        "EscrowAccountStateEnum": "escrow.models.AccountState",
+        "EscrowDepositStateEnum": "escrow.models.DepositState",
+        "EscrowDepositKindEnum": "escrow.models.DepositKind",
+        "EscrowClaimStateEnum": "escrow.models.ClaimState",
+        "EscrowExpenseCategoryEnum": "escrow.models.ExpenseCategory",
+        "EscrowMatchStateEnum": "escrow.models.MatchState",
+        "EscrowBankStatementStateEnum": "escrow.models.BankStatementState",
         # funds
         "FundsSourceKindEnum": "funds.models.SourceKind",
         "FundsApprovalStateEnum": "funds.models.ApprovalState",

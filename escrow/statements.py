@@ -1,0 +1,351 @@
+"""Statements of custodial accounts: figures (opening, in, out, closing, by funding source)
+and movements (every posted transfer of the period, with counterparty and reference).
+
+The ledger never changes a posted transfer, and a transfer counts in the period in which it
+was posted (`resolved_at`, Asia/Shanghai months), so the same period always gives the same
+figures. A monthly statement is stored once per account and month (a unique constraint:
+run twice, one statement); its opening balance is the previous month's closing balance.
+Movements are read from the ledger in chunks (flat memory, whatever the count).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, DecimalField, F, Max, Q, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audited import set_reason
+from core.documents import table_csv, table_xlsx, template_pdf
+from core.errors import InvalidInput, NotPermitted
+from ledger.models import Account, Transfer, TransferState
+
+from .models import AccountState, ClaimLine, CustodialAccount, Deposit, Statement
+from .selectors import accounts_visible_to, is_staff_of
+
+ZERO = Decimal("0.00")
+CHUNK = 2000
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    last = calendar.monthrange(year, month)[1]
+    return datetime.date(year, month, 1), datetime.date(year, month, last)
+
+
+def previous_month(day: datetime.date) -> tuple[int, int]:
+    first = day.replace(day=1) - datetime.timedelta(days=1)
+    return first.year, first.month
+
+
+def _instant(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the project's time zone (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _window(start: datetime.date, end: datetime.date):
+    return _instant(start), _instant(end + datetime.timedelta(days=1))
+
+
+def _posted(ledger_id: int):
+    return Transfer.objects.filter(
+        Q(from_account_id=ledger_id) | Q(to_account_id=ledger_id), state=TransferState.POSTED
+    )
+
+
+def _by_source(queryset, ledger_id: int) -> dict[int, dict]:
+    money = DecimalField(max_digits=18, decimal_places=2)
+    rows = (
+        queryset.values("source_account_id")
+        .annotate(
+            inflow=Sum(Case(When(to_account_id=ledger_id, then=F("amount")), default=Value(ZERO),
+                            output_field=money)),
+            outflow=Sum(Case(When(from_account_id=ledger_id, then=F("amount")),
+                             default=Value(ZERO), output_field=money)),
+            n=Count("id"),
+            last=Max("id"),
+        )
+        .order_by()
+    )  # fmt: skip
+    return {
+        r["source_account_id"]: {
+            "in": r["inflow"] or ZERO,
+            "out": r["outflow"] or ZERO,
+            "n": r["n"],
+            "last": r["last"],
+        }
+        for r in rows
+    }
+
+
+@dataclass
+class Figures:
+    start: datetime.date
+    end: datetime.date
+    opening: Decimal = ZERO
+    total_in: Decimal = ZERO
+    total_out: Decimal = ZERO
+    count: int = 0
+    last_transfer_id: int | None = None
+    by_source: list[dict] = field(default_factory=list)
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.total_in - self.total_out
+
+
+def figures(
+    account: CustodialAccount,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    opening_by_source: dict[int, Decimal] | None = None,
+) -> Figures:
+    """The period's figures, by funding source. `opening_by_source` (the previous statement's
+    closing per source) saves reading the ledger before the period."""
+    ledger_id = account.ledger_account_id
+    lo, hi = _window(start, end)
+    if opening_by_source is None:
+        before = _by_source(_posted(ledger_id).filter(resolved_at__lt=lo), ledger_id)
+        opening_by_source = {s: v["in"] - v["out"] for s, v in before.items()}
+    period = _by_source(
+        _posted(ledger_id).filter(resolved_at__gte=lo, resolved_at__lt=hi), ledger_id
+    )
+    sources = sorted(set(opening_by_source) | set(period))
+    names = dict(Account.objects.filter(pk__in=sources).values_list("id", "name"))
+    result = Figures(start=start, end=end)
+    for source in sources:
+        opening = Decimal(opening_by_source.get(source, ZERO))
+        moved = period.get(source, {"in": ZERO, "out": ZERO, "n": 0, "last": None})
+        closing = opening + moved["in"] - moved["out"]
+        if not (opening or moved["n"]):
+            continue
+        result.by_source.append(
+            {
+                "source_account": source,
+                "name": names.get(source, ""),
+                "opening": str(opening),
+                "in": str(moved["in"]),
+                "out": str(moved["out"]),
+                "closing": str(closing),
+            }
+        )
+        result.opening += opening
+        result.total_in += moved["in"]
+        result.total_out += moved["out"]
+        result.count += moved["n"]
+        if moved["last"] and (result.last_transfer_id or 0) < moved["last"]:
+            result.last_transfer_id = moved["last"]
+    return result
+
+
+def _previous(account: CustodialAccount, start: datetime.date) -> Statement | None:
+    year, month = previous_month(start)
+    return Statement.objects.filter(
+        account=account, period_start=datetime.date(year, month, 1)
+    ).first()
+
+
+def statement_generate(
+    *, account: CustodialAccount, year: int, month: int
+) -> tuple[Statement, bool]:
+    """The monthly statement of `account` (made once: again, the stored one). Its opening
+    balance is the previous month's closing balance, to the fen."""
+    start, end = month_bounds(year, month)
+    existing = Statement.objects.filter(account=account, period_start=start).first()
+    if existing is not None:
+        return existing, False
+    previous = _previous(account, start)
+    opening = None
+    if previous is not None:
+        opening = {int(s["source_account"]): Decimal(s["closing"]) for s in previous.by_source}
+    result = figures(account, start, end, opening_by_source=opening)
+    statement = Statement(
+        account=account,
+        period_start=start,
+        period_end=end,
+        opening_balance=result.opening,
+        total_in=result.total_in,
+        total_out=result.total_out,
+        closing_balance=result.closing,
+        movement_count=result.count,
+        by_source=result.by_source,
+        last_transfer_id=result.last_transfer_id,
+    )
+    try:
+        with transaction.atomic():
+            set_reason(statement, _("monthly statement")).save()
+    except IntegrityError:  # made at the same moment by another run
+        return Statement.objects.get(account=account, period_start=start), False
+    return statement, True
+
+
+def statement_request(*, actor, account_id: int, year: int, month: int):
+    """Federation staff make an account's statement of a month that has ended (again: the
+    same one). (statement, made now)."""
+    account = accounts_visible_to(actor).filter(pk=account_id).first()
+    if account is None:
+        raise InvalidInput(
+            _("No such object in your scope."),
+            code="unknown_object",
+            fields={"account": [_("No such object in your scope.")]},
+        )
+    if not is_staff_of(actor, account.federation_id):
+        raise NotPermitted(
+            _("Only staff of the custodian federation do this."), code="federation_staff_only"
+        )
+    _start, end = month_bounds(year, month)
+    if end >= timezone.localdate():
+        raise InvalidInput(fields={"month": [_("Only a month that has ended.")]})
+    return statement_generate(account=account, year=year, month=month)
+
+
+def monthly_run(*, year: int, month: int) -> dict:
+    """Every custodial account's statement of that month (those not closed before it)."""
+    start, _end = month_bounds(year, month)
+    made = existing = 0
+    accounts = (
+        CustodialAccount.objects.filter(opened_at__lt=_window(start, _end)[1])
+        .exclude(state=AccountState.CLOSED, closed_at__lt=_instant(start))
+        .order_by("id")
+    )
+    for account in accounts.iterator(chunk_size=500):
+        _statement, new = statement_generate(account=account, year=year, month=month)
+        made += int(new)
+        existing += int(not new)
+    return {"year": year, "month": month, "made": made, "existing": existing}
+
+
+# --------------------------------------------------------------------------- movements
+
+
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def movements(account: CustodialAccount, start: datetime.date, end: datetime.date,
+              opening: Decimal) -> Iterator[list]:  # fmt: skip
+    """Each movement: [posted at, kind, counterparty, reference, memo, source, in, out,
+    balance], in posting order; read in chunks (flat memory)."""
+    ledger_id = account.ledger_account_id
+    lo, hi = _window(start, end)
+    rows = (
+        _posted(ledger_id)
+        .filter(resolved_at__gte=lo, resolved_at__lt=hi)
+        .order_by("resolved_at", "id")
+        .values_list(
+            "id", "resolved_at", "from_account_id", "to_account_id", "amount",
+            "source_account_id", "kind", "memo",
+        )
+        .iterator(chunk_size=CHUNK)
+    )  # fmt: skip
+    names: dict[int, str] = {}
+    balance = opening
+    tz = timezone.get_current_timezone()
+    for chunk in _chunks(rows, CHUNK):
+        ids = [r[0] for r in chunk]
+        wanted = {r[2] for r in chunk} | {r[3] for r in chunk} | {r[5] for r in chunk}
+        missing = wanted - set(names)
+        if missing:
+            names.update(Account.objects.filter(pk__in=missing).values_list("id", "name"))
+        refs = dict(
+            Deposit.objects.filter(transfer_id__in=ids).values_list("transfer_id", "bank_reference")
+        )
+        refs.update(
+            ClaimLine.objects.filter(reservation_id__in=ids).values_list(
+                "reservation_id", "claim__payout_reference"
+            )
+        )
+        for tid, at, frm, to, amount, source, kind, memo in chunk:
+            incoming = to == ledger_id
+            balance = balance + amount if incoming else balance - amount
+            yield [
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                kind,
+                names.get(frm if incoming else to, ""),
+                refs.get(tid) or f"#{tid}",
+                memo,
+                names.get(source, ""),
+                amount if incoming else ZERO,
+                ZERO if incoming else amount,
+                balance,
+            ]
+
+
+def header() -> list[str]:
+    return [
+        _("Posted at"), _("Kind"), _("Counterparty"), _("Reference"), _("Memo"),
+        _("Funding source"), _("In"), _("Out"), _("Balance"),
+    ]  # fmt: skip
+
+
+def _summary_rows(account: CustodialAccount, result: Figures) -> list[list]:
+    rows = [
+        [_("Account"), str(account)],
+        [_("Period"), f"{result.start.isoformat()} – {result.end.isoformat()}"],
+        [_("Opening balance"), result.opening],
+        [_("Money in"), result.total_in],
+        [_("Money out"), result.total_out],
+        [_("Closing balance"), result.closing],
+    ]
+    for s in result.by_source:
+        rows.append(
+            [
+                _("Source: %(name)s") % {"name": s["name"]},
+                s["opening"],
+                s["in"],
+                s["out"],
+                s["closing"],
+            ]  # fmt: skip
+        )
+    return rows
+
+
+def document(account: CustodialAccount, result: Figures, file_type: str) -> bytes:
+    """The statement as CSV, XLSX or PDF (core.documents)."""
+    rows = movements(account, result.start, result.end, result.opening)
+    title = _("Statement of %(account)s, %(start)s – %(end)s") % {
+        "account": account.organization.name,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+    }
+    if file_type in ("csv", "xlsx"):
+
+        def all_rows():
+            yield from _summary_rows(account, result)
+            yield []
+            yield header()
+            yield from rows
+
+        if file_type == "csv":
+            return table_csv([title], all_rows())
+        return table_xlsx([title], all_rows(), title=_("Statement"))
+    return template_pdf(
+        "escrow/statement.html",
+        {"title": title, "account": account, "f": result, "header": header(), "rows": rows},
+    )
+
+
+def stored_figures(statement: Statement) -> Figures:
+    return Figures(
+        start=statement.period_start,
+        end=statement.period_end,
+        opening=statement.opening_balance,
+        total_in=statement.total_in,
+        total_out=statement.total_out,
+        count=statement.movement_count,
+        last_transfer_id=statement.last_transfer_id,
+        by_source=statement.by_source,
+    )
