@@ -1,0 +1,57 @@
+"""Vouchers: PDF, JPEG or PNG only, type from content, size-limited, stored privately."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.errors import InvalidInput
+from core.uploads import check_upload
+from escrow import services
+from tests.escrow.factories import JPEG, PDF, PNG, pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [("a.pdf", PDF, "pdf"), ("b.JPG", JPEG, "jpeg"), ("c.jpeg", JPEG, "jpeg"), ("d.png", PNG, "png")],
+)
+def test_accepted_types(name, content, kind):
+    assert check_upload(SimpleUploadedFile(name, content)) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("macro.docx", b"PK\x03\x04" + b"\x00" * 50, "file_type"),  # wrong type
+        ("fake.pdf", b"MZ\x90\x00 an exe", "file_type"),  # extension says pdf, content not
+        ("image.pdf", PNG, "file_extension"),  # faked extension: a PNG named .pdf
+        ("empty.pdf", b"", "file_empty"),
+    ],
+)
+def test_refused_uploads(name, content, code):
+    with pytest.raises(InvalidInput) as exc:
+        check_upload(SimpleUploadedFile(name, content, content_type="application/pdf"))
+    assert exc.value.code == code and "file" in exc.value.fields
+
+
+def test_oversize_refused(settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    with pytest.raises(InvalidInput) as exc:
+        check_upload(SimpleUploadedFile("big.pdf", PDF + b"0" * 1000))
+    assert exc.value.code == "file_too_large"
+
+
+def test_a_voucher_is_stored_outside_the_web_root(ew):
+    claim = ew.claim(submit=False, vouchers=0)
+    voucher = services.voucher_add(actor=ew["rep"], claim_id=claim.pk, file=pdf())
+    path = Path(voucher.file.path)
+    assert path.is_file() and path.read_bytes() == PDF
+    assert Path(settings.PRIVATE_MEDIA_ROOT) in path.parents
+    assert Path(settings.MEDIA_ROOT) not in path.parents
+    assert voucher.kind == "pdf" and voucher.size == len(PDF)
+    with pytest.raises(InvalidInput):
+        services.voucher_add(actor=ew["rep"], claim_id=claim.pk,
+                             file=SimpleUploadedFile("x.png", PDF))  # fmt: skip
