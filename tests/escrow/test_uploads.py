@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("name", "content", "kind"),
-    [("a.pdf", PDF, "pdf"), ("b.JPG", JPEG, "jpeg"), ("c.jpeg", JPEG, "jpeg"), ("d.png", PNG, "png")],
+    [
+        ("a.pdf", PDF, "pdf"),
+        ("b.JPG", JPEG, "jpeg"),
+        ("c.jpeg", JPEG, "jpeg"),
+        ("d.png", PNG, "png"),
+    ],
 )
 def test_accepted_types(name, content, kind):
     assert check_upload(SimpleUploadedFile(name, content)) == kind
