@@ -64,7 +64,8 @@ def test_two_payouts_race_for_the_last_money_one_succeeds(ew):
 
     def pay(i):
         return services.claim_pay(actor=ew["staff"], claim_id=claim.pk,
-                                  payout_reference=refs[i], idempotency_key=key("race"))  # fmt: skip
+                                  payout_reference=refs[i],
+                                  idempotency_key=key("race"))  # fmt: skip
 
     outcomes = run_threads(2, pay)
     won = [o for o in outcomes if isinstance(o, ExpenseClaim)]
