@@ -1,92 +1,177 @@
-"""Uploaded files people attach (vouchers, contracts): the one check and the private storage.
+"""Uploaded documents (contract scans, acceptance evidence, vouchers): the one set of rules.
 
-    kind = check_upload(file)      # "pdf" | "jpeg" | "png", or InvalidInput naming "file"
-    Voucher(file=...)              # FileField(storage=private_storage)
+- Only PDF, JPEG and PNG, decided from the content's first bytes (magic numbers), never from
+  the name or the browser's declared type: a ``.pdf`` holding anything else is refused.
+- At most ``settings.UPLOAD_MAX_BYTES`` bytes (default 10 MiB); an empty file is refused.
+- Stored in a private storage under ``settings.PRIVATE_MEDIA_ROOT``, outside MEDIA_ROOT and
+  the web root: nothing serves it but a view that checks the reader's scope
+  (``serve_private``).
 
-The type is read from the content (magic bytes), never from the name or the browser's
-content type; the name's extension must agree with it (a PNG named .pdf is refused), and the
-size is bounded by `UPLOAD_MAX_BYTES`. Files are stored under `PRIVATE_MEDIA_ROOT`, outside
-the web root and with no URL: they are served only by a view that checks the reader's scope.
+    from core.uploads import checked_upload, private_storage
+    upload = checked_upload(request.FILES.get("file"), field="scan")  # 400 naming the field
+    document = Evidence(file=upload.file, content_type=upload.content_type, size=upload.size)
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse
+from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 
-MAGIC = {
-    "pdf": (b"%PDF-",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-}
-EXTENSIONS = {"pdf": {"pdf"}, "jpeg": {"jpg", "jpeg"}, "png": {"png"}}
-CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-
-
-def _refuse(message, code: str) -> InvalidInput:
-    return InvalidInput(message, code=code, fields={"file": [message]})
+PDF = "application/pdf"
+JPEG = "image/jpeg"
+PNG = "image/png"
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+# What each allowed type's content starts with.
+MAGIC = (
+    (b"%PDF-", PDF),
+    (b"\xff\xd8\xff", JPEG),
+    (b"\x89PNG\r\n\x1a\n", PNG),
+)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+    return int(getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 def sniff(head: bytes) -> str | None:
-    """The kind the first bytes say, or None."""
-    for kind, signatures in MAGIC.items():
-        if any(head.startswith(sig) for sig in signatures):
-            return kind
+    """The allowed content type `head` (the file's first bytes) starts with, or None."""
+    for magic, content_type in MAGIC:
+        if head.startswith(magic):
+            return content_type
     return None
 
 
-def check_upload(file, *, allowed=("pdf", "jpeg", "png")) -> str:
-    """The file's kind ("pdf", "jpeg", "png") from its content, or InvalidInput (400 naming
-    `file`): empty, too large, of another type, or a name whose extension says otherwise."""
-    if file is None:
-        raise _refuse(_("Attach a file."), "file_required")
-    size = getattr(file, "size", None)
-    if not size:
-        raise _refuse(_("The file is empty."), "file_empty")
-    limit = max_bytes()
-    if size > limit:
-        raise _refuse(
-            _("The file is too large: at most %(mb).1f MB.") % {"mb": limit / 1024 / 1024},
-            "file_too_large",
-        )
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    kind = sniff(head)
-    if kind is None or kind not in allowed:
-        raise _refuse(_("Only PDF, JPEG or PNG files are accepted."), "file_type")
-    name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1]
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in EXTENSIONS[kind]:
-        raise _refuse(
-            _("The file's name (.%(ext)s) does not match its content (%(kind)s).")
-            % {"ext": extension or "-", "kind": kind.upper()},
-            "file_extension",
-        )
-    return kind
+@deconstructible
+class PrivateStorage(FileSystemStorage):
+    """Files under PRIVATE_MEDIA_ROOT, with no public URL."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("location", None)
+        kwargs["base_url"] = None
+        super().__init__(**kwargs)
+
+    @property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):  # read each time: tests and deployments may move it
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):  # never a public address
+        raise ValueError("Private files have no URL; serve them through a scoped view.")
 
 
-class _PrivateStorage(LazyObject):
+class _LazyPrivate(LazyObject):
     def _setup(self):
-        self._wrapped = FileSystemStorage(
-            location=str(settings.PRIVATE_MEDIA_ROOT),
-            base_url=None,
-            directory_permissions_mode=0o750,
-            file_permissions_mode=0o640,
+        self._wrapped = PrivateStorage()
+
+
+private_storage = _LazyPrivate()
+
+
+def get_private_storage():
+    """For FileField(storage=...): a callable, so migrations do not freeze a path."""
+    return private_storage
+
+
+@deconstructible
+class UploadTo:
+    """An upload_to that files under `prefix/` with a random name and the extension of the
+    checked type (the uploaded name is never used as a path)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def __call__(self, instance, filename):
+        ext = os.path.splitext(filename)[1].lower()
+        return f"{self.prefix}/{uuid.uuid4().hex}{ext}"
+
+    def __eq__(self, other):
+        return isinstance(other, UploadTo) and other.prefix == self.prefix
+
+    def __hash__(self):
+        return hash(self.prefix)
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    file: ContentFile
+    content_type: str
+    size: int
+    sha256: str
+    original_name: str
+
+
+def _refuse(field: str, code: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code=code, fields={field: [message]})
+
+
+def checked_upload(uploaded, *, field: str = "file") -> CheckedUpload:
+    """An uploaded file checked by the rules above, or a 400 naming `field` with a code:
+    `upload_missing`, `upload_empty`, `upload_too_large`, `upload_type_not_allowed`."""
+    if uploaded is None or not hasattr(uploaded, "read"):
+        raise _refuse(field, "upload_missing", _("Attach a file (PDF, JPEG or PNG)."))
+    limit = max_bytes()
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > limit:
+        raise _refuse(
+            field,
+            "upload_too_large",
+            _("The file is larger than %(mb).1f MB.") % {"mb": limit / 1024 / 1024},
         )
+    if hasattr(uploaded, "seek"):
+        uploaded.seek(0)
+    content = uploaded.read(limit + 1)
+    if len(content) > limit:
+        raise _refuse(
+            field,
+            "upload_too_large",
+            _("The file is larger than %(mb).1f MB.") % {"mb": limit / 1024 / 1024},
+        )
+    if not content:
+        raise _refuse(field, "upload_empty", _("The file is empty."))
+    content_type = sniff(content[:16])
+    if content_type is None:
+        raise _refuse(
+            field,
+            "upload_type_not_allowed",
+            _("Only PDF, JPEG or PNG files are accepted (checked from the content)."),
+        )
+    name = os.path.basename(str(getattr(uploaded, "name", "") or ""))[:200]
+    stored = ContentFile(content, name=f"upload{EXTENSIONS[content_type]}")
+    return CheckedUpload(
+        file=stored,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_name=name,
+    )
 
 
-_storage = _PrivateStorage()
-
-
-def private_storage():
-    """The storage of private uploads (a callable: migrations keep no path)."""
-    return _storage
+def serve_private(field_file, *, content_type: str, filename: str = "") -> FileResponse:
+    """A response streaming a private file; the caller has checked the reader's scope."""
+    handle = field_file.storage.open(field_file.name, "rb")
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=False,
+        filename=filename or os.path.basename(field_file.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

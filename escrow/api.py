@@ -5,7 +5,6 @@ approval is: `/api/v1/approvals/{id}/approve/`."""
 from __future__ import annotations
 
 import django_filters
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -18,7 +17,7 @@ from core.api.filters import IntegerFilter
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
 from core.documents import CONTENT_TYPES, download
 from core.errors import InvalidInput, NotFound
-from core.uploads import CONTENT_TYPES as FILE_TYPES
+from core.uploads import JPEG, PDF, PNG, serve_private
 
 from . import reconciliation, services, statements
 from .models import (
@@ -356,7 +355,7 @@ class ClaimLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = ClaimLine
         fields = ["id", "category", "category_display", "description", "amount", "payee_name",
-                  "payee_bank", "payee_account_number", "funding_source",
+                  "payee_bank", "payee_account_number", "funding_source", "project",
                   "reservation"]  # fmt: skip
 
     def get_payee_account_number(self, line) -> str:
@@ -420,6 +419,7 @@ class ClaimLineInput(StrictInputSerializer):
     payee_bank = serializers.CharField(max_length=200)
     payee_account_number = serializers.CharField(max_length=40)
     funding_source = serializers.IntegerField(min_value=1)
+    project = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     reason = ReasonField(required=False, allow_blank=True)
 
 
@@ -500,8 +500,9 @@ class ExpenseClaimViewSet(
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         services.line_add(
-            actor=request.user, claim_id=claim.pk, funding_source_id=v.pop("funding_source"), **v
-        )
+            actor=request.user, claim_id=claim.pk, funding_source_id=v.pop("funding_source"),
+            project_id=v.pop("project", None), **v,
+        )  # fmt: skip
         return self._detail(claim, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ClaimDetailSerializer)
@@ -527,7 +528,7 @@ class ExpenseClaimViewSet(
         return Response(VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, t): OpenApiTypes.BINARY for t in FILE_TYPES.values()},
+        responses={(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)},
         operation_id="expense_claims_voucher_file",
     )
     @action(detail=True, methods=["get"], url_path=r"vouchers/(?P<voucher_id>[0-9]+)")
@@ -537,12 +538,11 @@ class ExpenseClaimViewSet(
         voucher = vouchers_visible_to(request.user).filter(pk=int(voucher_id), claim=claim).first()
         if voucher is None:
             raise NotFound()
-        response = FileResponse(
-            voucher.file.open("rb"), content_type=FILE_TYPES[voucher.kind], as_attachment=True,
-            filename=f"voucher-{voucher.pk}.{'jpg' if voucher.kind == 'jpeg' else voucher.kind}",
-        )  # fmt: skip
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        content_type = {"pdf": PDF, "jpeg": JPEG, "png": PNG}[voucher.kind]
+        extension = "jpg" if voucher.kind == "jpeg" else voucher.kind
+        return serve_private(
+            voucher.file, content_type=content_type, filename=f"voucher-{voucher.pk}.{extension}"
+        )
 
     def _claim_step(self, request, service, serializer=EscrowOptionalReasonInput):
         claim = self.get_object()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audited import AuditedModel
 from core.scoping import Scope
-from core.uploads import private_storage
+from core.uploads import UploadTo, get_private_storage
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -317,6 +317,11 @@ class ClaimLine(AuditedModel):
         "funds.FundingSource", verbose_name=_("funding source charged"),
         on_delete=models.PROTECT, related_name="+",
     )  # fmt: skip
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("project charged"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+        help_text=_("The member's custody project the expense belongs to."),
+    )  # fmt: skip
     reservation = models.OneToOneField(
         "ledger.Transfer", verbose_name=_("reservation"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
@@ -347,7 +352,9 @@ class Voucher(AuditedModel):
     claim = models.ForeignKey(
         ExpenseClaim, verbose_name=_("claim"), on_delete=models.PROTECT, related_name="vouchers"
     )
-    file = models.FileField(_("file"), storage=private_storage, upload_to="vouchers/%Y/%m/")
+    file = models.FileField(
+        _("file"), storage=get_private_storage, upload_to=UploadTo("vouchers"), max_length=200
+    )
     kind = models.CharField(_("file type"), max_length=8)
     size = models.PositiveIntegerField(_("size (bytes)"))
     original_name = models.CharField(_("original name"), max_length=200)

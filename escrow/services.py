@@ -38,7 +38,7 @@ from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.money import CENT, MAX_AMOUNT, yuan
 from core.notifications import notify
 from core.services import locked
-from core.uploads import check_upload
+from core.uploads import JPEG, PDF, PNG, checked_upload
 from federations.eligibility import check_custody_eligibility
 from federations.models import Federation, Organization
 from funds.models import DONATION_KINDS, ApprovalState, FundingSource
@@ -46,6 +46,8 @@ from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.models import Account, AccountKind, Transfer, TransferKind, TransferState
 from ledger.services import AccountScope
+from projects.compliance import MONEY_STATES, source_refusal
+from projects.models import Allocation, Project
 
 from .models import (
     AccountState,
@@ -73,6 +75,7 @@ from .selectors import (
 )
 
 STEP_CLAIM = "expense_claim"
+VOUCHER_KINDS = {PDF: "pdf", JPEG: "jpeg", PNG: "png"}
 EDITABLE = (ClaimState.DRAFT, ClaimState.RETURNED)
 
 
@@ -646,8 +649,53 @@ def claim_update(*, actor, claim_id: int, title=None, is_advance=None, reason: s
     return claim
 
 
+def _line_project(account: CustodialAccount, project_id) -> Project | None:
+    """The project a line is charged to: one the member undertakes in this federation's
+    custody (another is named as missing)."""
+    if project_id is None:
+        return None
+    project_id = _id(project_id, "project")
+    project = Project.objects.filter(
+        pk=project_id,
+        custody_federation_id=account.federation_id,
+        member_id=account.organization_id,
+    ).first()
+    if project is None:
+        raise _unknown("project")
+    return project
+
+
+def projects_of_source(source: FundingSource) -> set[int]:
+    """The projects a source's money is restricted to: those it was allocated to (empty:
+    not restricted to a project)."""
+    return set(
+        Allocation.objects.filter(line__source=source, state__in=MONEY_STATES).values_list(
+            "project_id", flat=True
+        )
+    )
+
+
 def _check_line_source(account: CustodialAccount, source: FundingSource, project=None) -> None:
-    """The source has money in this account (the ledger's share is the final guard)."""
+    """The source has money in this account (the ledger's share is the final guard); money
+    allocated to projects is spent only for them; the source's restrictions allow the
+    project."""
+    restricted_to = projects_of_source(source)
+    if restricted_to and (project is None or project.pk not in restricted_to):
+        raise Conflict(
+            _("%(source)s is restricted to its projects; charge one of them.")
+            % {"source": source.name}
+            if project is None
+            else _("%(source)s is not restricted to project %(project)s.")
+            % {"source": source.name, "project": project.title},
+            code="source_not_for_project",
+            fields={"project": [_("The source does not pay for this project.")]},
+        )
+    if project is not None:
+        refused = source_refusal(project, source)
+        if refused is not None:
+            raise Conflict(
+                refused.message, code=refused.code, fields={"funding_source": [refused.message]}
+            )
     share = ledger_selectors.source_share(account.ledger_account_id, source.money_tag_id)
     if share.posted <= 0 and share.receivable <= 0:
         raise InvalidInput(
@@ -667,6 +715,7 @@ def line_add(
     payee_bank: str,
     payee_account_number: str,
     funding_source_id: int,
+    project_id: int | None = None,
     description: str = "",
     reason: str = "",
 ) -> ClaimLine:
@@ -684,11 +733,12 @@ def line_add(
         claim, account = _lock_claim(actor, claim_id)
         _require_rep(actor, account)
         _expect(claim, *EDITABLE)
-        _check_line_source(account, source)
+        project = _line_project(account, project_id)
+        _check_line_source(account, source, project)
         line = ClaimLine(
             claim=claim, category=category, amount=amount, payee_name=payee_name,
             payee_bank=payee_bank, payee_account_number=number, funding_source=source,
-            description=description,
+            project=project, description=description,
         )  # fmt: skip
         set_reason(line, _reason(reason, required=False) or _("line added")).save()
         _retotal(claim)
@@ -714,7 +764,7 @@ def line_remove(*, actor, line_id: int, reason: str = "") -> None:
 def voucher_add(*, actor, claim_id: int, file, reason: str = "") -> Voucher:
     """Attach a receipt or invoice (PDF, JPEG or PNG, checked from its content). On a claim
     paid as an advance, the first voucher ends the wait for vouchers."""
-    kind = check_upload(file)
+    upload = checked_upload(file, field="file")
     with transaction.atomic():
         claim, account = _lock_claim(actor, claim_id)
         if not (
@@ -726,19 +776,15 @@ def voucher_add(*, actor, claim_id: int, file, reason: str = "") -> Voucher:
             )
         if claim.state in (ClaimState.REJECTED, ClaimState.WITHDRAWN):
             _expect(claim, ClaimState.DRAFT)
-        digest = hashlib.sha256()
-        for chunk in file.chunks():
-            digest.update(chunk)
-        file.seek(0)
         voucher = Voucher(
             claim=claim,
-            kind=kind,
-            size=file.size,
-            original_name=(file.name or "")[-200:],
-            sha256=digest.hexdigest(),
+            file=upload.file,
+            kind=VOUCHER_KINDS[upload.content_type],
+            size=upload.size,
+            original_name=upload.original_name,
+            sha256=upload.sha256,
             uploaded_by=actor,
         )
-        voucher.file.save(f"{claim.pk}-{digest.hexdigest()[:16]}.{kind}", file, save=False)
         set_reason(voucher, _reason(reason, required=False) or _("voucher attached")).save()
         if claim.state == ClaimState.PAID and claim.vouchers_received_at is None:
             claim.vouchers_received_at = timezone.now()

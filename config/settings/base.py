@@ -132,10 +132,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-# Uploaded vouchers and contracts (core/uploads.py): outside the web root, never given a URL;
-# served only by views that check the reader's scope.
-PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
-UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# Uploaded documents (contract scans, evidence, vouchers): outside MEDIA_ROOT and the web
+# root, served only through scoped views (core/uploads.py).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private")
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -182,6 +182,15 @@ CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
 CELERY_BEAT_SCHEDULE["approvals-remind-overdue"] = {
     "task": "approvals.remind_overdue",
     "schedule": crontab(minute=5),
+}
+# Projects: milestone reminders (due within 7 days, overdue) and expired reservations, daily.
+CELERY_BEAT_SCHEDULE["projects-remind-milestones"] = {
+    "task": "projects.remind_milestones",
+    "schedule": crontab(hour=8, minute=0),
+}
+CELERY_BEAT_SCHEDULE["projects-release-expired-allocations"] = {
+    "task": "projects.release_expired_allocations",
+    "schedule": crontab(hour=1, minute=30),
 }
 # Escrow: last month's statement of every custodial account (idempotent: run again, nothing
 # new), on the 1st at 01:30; overdue advances reminded every morning.
