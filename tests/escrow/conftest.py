@@ -1,5 +1,6 @@
 import pytest
 from django.utils import translation
+
 from tests.escrow.factories import make_escrow_world
 
 

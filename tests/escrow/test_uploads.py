@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "content", "kind"),
     [
-        ("a.pdf", PDF, "pdf"),
-        ("b.JPG", JPEG, "jpeg"),
-        ("c.jpeg", JPEG, "jpeg"),
-        ("d.png", PNG, "png"),
+        ("a.pdf", PDF, PDF_TYPE),
+        ("b.JPG", JPEG, JPEG_TYPE),
+        ("c.jpeg", JPEG, JPEG_TYPE),
+        ("d.png", PNG, PNG_TYPE),
     ],
 )
 def test_accepted_types(name, content, kind):
-    assert check_upload(SimpleUploadedFile(name, content)) == kind
+    assert checked_upload(SimpleUploadedFile(name, content)).content_type == kind
 
 
 @pytest.mark.parametrize(
