@@ -47,7 +47,7 @@ from .selectors import (
     is_staff_of,
     transfers_of,
 )
-from .services import _reason, _unknown
+from .services import STAFF, _reason, _unknown, roles
 from .statements import _instant, month_bounds
 
 ZERO = Decimal("0.00")
@@ -286,6 +286,7 @@ def _require_staff(actor, federation_id: int) -> None:
         )
 
 
+@roles(STAFF)
 def bank_statement_import(
     *,
     actor,
@@ -353,6 +354,7 @@ def _lock_line(actor, line_id) -> BankLine:
     return line
 
 
+@roles(STAFF)
 def match_add(*, actor, line_id: int, transfer_id: int, reason: str) -> BankMatch:
     """Match a bank line to a ledger transfer by hand (again for the same line: a split)."""
     reason = _reason(reason, required=True)
@@ -397,6 +399,7 @@ def _lock_match(actor, match_id) -> BankMatch:
     return match
 
 
+@roles(STAFF)
 def match_confirm(*, actor, match_id: int, reason: str = "") -> BankMatch:
     with transaction.atomic():
         match = _lock_match(actor, match_id)
@@ -409,6 +412,7 @@ def match_confirm(*, actor, match_id: int, reason: str = "") -> BankMatch:
     return match
 
 
+@roles(STAFF)
 def match_remove(*, actor, match_id: int, reason: str) -> None:
     """Undo a wrong match (then add the right one): recorded in the history with why."""
     reason = _reason(reason, required=True)
@@ -476,6 +480,7 @@ def report(statement: BankStatement) -> dict:
     }
 
 
+@roles(STAFF)
 def reconcile(*, actor, statement_id: int, reason: str = "") -> BankStatement:
     """Record the month's reconciliation: balances and listed differences (again: anew)."""
     with transaction.atomic():

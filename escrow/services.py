@@ -22,6 +22,7 @@ the reservations. A frozen account refuses every outgoing step (approval, payout
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from decimal import Decimal, InvalidOperation
 
@@ -31,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.models import Role, RoleAssignment
+from access.permissions import require_role
 from access.selectors import sees_everything
 from approvals.services import request_submit
 from core.audited import set_reason
@@ -80,6 +82,25 @@ EDITABLE = (ClaimState.DRAFT, ClaimState.RETURNED)
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def roles(*names: str):
+    """The service refuses (403) an actor holding none of these roles, before anything else
+    (administrators hold every role); the scope is checked inside."""
+
+    def wrap(service):
+        @functools.wraps(service)
+        def checked(*args, actor, **kwargs):
+            require_role(actor, *names)
+            return service(*args, actor=actor, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+STAFF = Role.FEDERATION_STAFF
+REP = Role.ORGANIZATION_REP
 
 
 def _id(value, field: str) -> int:
@@ -189,6 +210,7 @@ def _lock_account(actor, account_id) -> CustodialAccount:
 # --------------------------------------------------------------------------- accounts
 
 
+@roles(STAFF)
 def account_open(*, actor, federation_id: int, organization_id: int, reason: str = ""):
     """Open the custodial account of a member organization without legal personality
     (only when the federations' custody rule allows it today)."""
@@ -242,6 +264,7 @@ def account_open(*, actor, federation_id: int, organization_id: int, reason: str
     return account
 
 
+@roles(STAFF, Role.FINANCE_OFFICER)
 def account_freeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
     """Freeze: no money leaves the account until it is unfrozen. A reason is required."""
     reason = _reason(reason, required=True)
@@ -265,6 +288,7 @@ def account_freeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
     return account
 
 
+@roles(STAFF, Role.FINANCE_OFFICER)
 def account_unfreeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
     reason = _reason(reason, required=True)
     with transaction.atomic():
@@ -284,6 +308,7 @@ def account_unfreeze(*, actor, account_id: int, reason: str) -> CustodialAccount
     return account
 
 
+@roles(STAFF)
 def account_update(*, actor, account_id: int, advance_voucher_days: int, reason: str = ""):
     """Set how many days an advance has to bring its vouchers (federation staff)."""
     if isinstance(advance_voucher_days, bool) or not isinstance(advance_voucher_days, int):
@@ -298,6 +323,7 @@ def account_update(*, actor, account_id: int, advance_voucher_days: int, reason:
     return account
 
 
+@roles(STAFF)
 def account_return_remainder(*, actor, account_id: int, reason: str) -> list[Transfer]:
     """Before closing: give each funding source back its money left in the account, one
     transfer per source naming it (kind `refund`, to the source's own ledger account)."""
@@ -337,6 +363,7 @@ def account_return_remainder(*, actor, account_id: int, reason: str) -> list[Tra
     return done
 
 
+@roles(STAFF)
 def account_close(*, actor, account_id: int, reason: str) -> CustodialAccount:
     """Close an account at zero (return the remainder first); nothing moves in or out after."""
     reason = _reason(reason, required=True)
@@ -405,6 +432,7 @@ def _source(value, field: str = "funding_source") -> FundingSource:
     return source
 
 
+@roles(STAFF)
 def deposit_announce(
     *,
     actor,
@@ -435,6 +463,9 @@ def deposit_announce(
             fields={"funding_source": [_("Not a donation-funded source.")]},
         )
     with transaction.atomic():
+        account_id = _id(account_id, "account")
+        if not accounts_visible_to(actor).filter(pk=account_id).exists():
+            raise _unknown("account")
         account = _lock_account(actor, account_id)
         _require_staff(actor, account)
         if account.state == AccountState.CLOSED:
@@ -509,6 +540,7 @@ def _deposit_for_transfer(actor, transfer_id: int) -> tuple[Deposit, CustodialAc
     return deposit, account
 
 
+@roles(STAFF)
 def deposit_confirm(*, actor, transfer_id: int, bank_reference: str, reason: str = "") -> Deposit:
     """Federation staff confirm that money announced for the account arrived: the pending
     transfer is posted (spendable from now) and who, when and the bank reference recorded.
@@ -549,6 +581,7 @@ def deposit_confirm(*, actor, transfer_id: int, bank_reference: str, reason: str
     return deposit
 
 
+@roles(STAFF)
 def deposit_void(*, actor, deposit_id: int, reason: str) -> Deposit:
     """Cancel announced money that will not come (campaign or other income recorded here)."""
     reason = _reason(reason, required=True)
@@ -614,6 +647,7 @@ def _retotal(claim: ExpenseClaim) -> None:
     claim.total = sum((line.amount for line in claim.lines.all()), Decimal("0.00"))
 
 
+@roles(REP)
 def claim_create(
     *, actor, account_id: int, title: str, is_advance: bool = False, reason: str = ""
 ) -> ExpenseClaim:
@@ -634,6 +668,7 @@ def claim_create(
     return claim
 
 
+@roles(REP)
 def claim_update(*, actor, claim_id: int, title=None, is_advance=None, reason: str = ""):
     with transaction.atomic():
         claim, account = _lock_claim(actor, claim_id)
@@ -705,6 +740,7 @@ def _check_line_source(account: CustodialAccount, source: FundingSource, project
         )
 
 
+@roles(REP)
 def line_add(
     *,
     actor,
@@ -746,6 +782,7 @@ def line_add(
     return line
 
 
+@roles(REP)
 def line_remove(*, actor, line_id: int, reason: str = "") -> None:
     line_id = line_id if isinstance(line_id, int) and not isinstance(line_id, bool) else 0
     claim_id = lines_visible_to(actor).filter(pk=line_id).values_list("claim_id", flat=True).first()
@@ -761,6 +798,7 @@ def line_remove(*, actor, line_id: int, reason: str = "") -> None:
         set_reason(claim, _("line removed")).save()
 
 
+@roles(REP, STAFF)
 def voucher_add(*, actor, claim_id: int, file, reason: str = "") -> Voucher:
     """Attach a receipt or invoice (PDF, JPEG or PNG, checked from its content). On a claim
     paid as an advance, the first voucher ends the wait for vouchers."""
@@ -792,6 +830,7 @@ def voucher_add(*, actor, claim_id: int, file, reason: str = "") -> Voucher:
     return voucher
 
 
+@roles(REP)
 def claim_submit(*, actor, claim_id: int, reason: str = "") -> ExpenseClaim:
     """The representative submits the claim to the federation's review."""
     with transaction.atomic():
@@ -841,6 +880,7 @@ def _check_shares(account: CustodialAccount, lines) -> None:
             )
 
 
+@roles(REP)
 def claim_withdraw(*, actor, claim_id: int, reason: str = "") -> ExpenseClaim:
     """The representative takes back a claim not yet in the approval engine."""
     with transaction.atomic():
@@ -867,6 +907,7 @@ def _staff_review(actor, claim_id):
     return claim, account
 
 
+@roles(STAFF)
 def claim_forward(*, actor, claim_id: int, reason: str = ""):
     """Federation staff checked the claim and its vouchers: it goes to the approval engine
     (thresholds by amount; nobody decides what they made or forwarded)."""
@@ -888,6 +929,7 @@ def claim_forward(*, actor, claim_id: int, reason: str = ""):
     return request
 
 
+@roles(STAFF)
 def claim_return(*, actor, claim_id: int, reason: str) -> ExpenseClaim:
     """Federation staff return the claim for more information (the representative edits it
     and submits again)."""
@@ -901,6 +943,7 @@ def claim_return(*, actor, claim_id: int, reason: str) -> ExpenseClaim:
     return claim
 
 
+@roles(STAFF)
 def claim_reject(*, actor, claim_id: int, reason: str) -> ExpenseClaim:
     reason = _reason(reason, required=True)
     with transaction.atomic():
@@ -992,6 +1035,7 @@ def claim_withdrawn(request, *, actor, reason: str = "") -> None:
     set_reason(claim, reason or _("withdrawn")).save()
 
 
+@roles(STAFF)
 def claim_pay(
     *, actor, claim_id: int, payout_reference: str, idempotency_key: str, reason: str = ""
 ) -> ExpenseClaim:

@@ -28,6 +28,7 @@ from ledger.models import Account, Transfer, TransferState
 
 from .models import AccountState, ClaimLine, CustodialAccount, Deposit, Statement
 from .selectors import accounts_visible_to, is_staff_of
+from .services import STAFF, roles
 
 ZERO = Decimal("0.00")
 CHUNK = 2000
@@ -185,6 +186,7 @@ def statement_generate(
     return statement, True
 
 
+@roles(STAFF)
 def statement_request(*, actor, account_id: int, year: int, month: int):
     """Federation staff make an account's statement of a month that has ended (again: the
     same one). (statement, made now)."""
