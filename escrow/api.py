@@ -772,8 +772,9 @@ class BankImportInput(StrictInputSerializer):
     opening_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
     closing_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
     mapping = serializers.JSONField(
+        binary=True,
         help_text='Field → column name, e.g. {"date": "交易日期", "amount": "金额", '
-        '"reference": "流水号"}; instead of amount, "credit" and "debit".'
+        '"reference": "流水号"}; instead of amount, "credit" and "debit".',
     )
     reason = ReasonField(required=False, allow_blank=True)
 

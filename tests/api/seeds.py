@@ -227,7 +227,7 @@ def seed_funds(world) -> None:
         )
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds]
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_escrow]
 
 
 def seed_other_apps(world) -> None:
