@@ -747,9 +747,15 @@ class MilestonePayment(AuditedModel):
         return f"付款 #{self.pk}"
 
 
-class MilestonePaymentPart(AuditedModel):
+class MilestonePaymentPart(models.Model):
     """One source's share of a payment: one ledger transfer out of one allocation's
-    commitment account (to the undertaker, or a pending one to a custodial account)."""
+    commitment account (to the undertaker, or a pending one to a custodial account).
+
+    Insert-only, like the ledger transfer it names (PostgreSQL refuses UPDATE, DELETE and
+    TRUNCATE: core/triggers.py): its own record, written in one statement with its
+    siblings, no history row per part. Its payment's history records who and why."""
+
+    audit_append_only = True
 
     audit_region_lookup = "payment__project__purchaser"
     scope = Scope(
@@ -784,6 +790,9 @@ class MilestonePaymentPart(AuditedModel):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="projects_part_positive"),
         ]
+
+    def __str__(self):
+        return f"{self.payment_id}·{self.allocation_id}·{self.amount}"
 
 
 # ---------------------------------------------------------------- supervision, evaluation

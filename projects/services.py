@@ -47,7 +47,7 @@ from funds.services import money
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.errors import Overdraft
-from ledger.models import AccountBalance, AccountKind, TransferKind
+from ledger.models import AccountKind, TransferKind
 from ledger.services import AccountScope
 
 from . import compliance
@@ -332,6 +332,41 @@ def demand_close(*, actor, demand_id, reason="") -> Demand:
     return demand
 
 
+def _require_undertaker_role(actor) -> None:
+    _user(actor)
+    if not (
+        sees_everything(actor) or has_role(actor, Role.ORGANIZATION_REP, Role.FEDERATION_STAFF)
+    ):
+        raise NotPermitted(
+            _("Organizations' representatives and federation staff record offers."),
+            code="role_required",
+        )
+
+
+def require_proposer(actor) -> None:
+    """Finance officers, federation staff and organizations' representatives propose."""
+    _user(actor)
+    if not (
+        sees_everything(actor)
+        or has_role(actor, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF, Role.ORGANIZATION_REP)
+    ):
+        raise NotPermitted(_("Auditors change nothing."), code="role_required")  # fmt: skip
+
+
+def require_officer_role(actor) -> None:
+    """A finance officer (or administrator), before any object named in a body is read."""
+    _user(actor)
+    if not (sees_everything(actor) or has_role(actor, Role.FINANCE_OFFICER)):
+        raise NotPermitted(_("Only finance officers do this."), code="role_required")
+
+
+def require_evaluator_role(actor) -> None:
+    _user(actor)
+    if not (sees_everything(actor) or has_role(actor, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)):
+        raise NotPermitted(_("Finance officers and federation staff evaluate."),
+                           code="role_required")  # fmt: skip
+
+
 def _organization_for_offer(actor, value) -> Organization:
     _id(value, "organization")
     organization = Organization.objects.filter(pk=value).select_related("community").first()
@@ -352,7 +387,7 @@ def offer_create(
     description="", reason="",
 ) -> Offer:  # fmt: skip
     """An organization's service offer (its representative, its federation's staff)."""
-    _user(actor)
+    _require_undertaker_role(actor)
     organization = _organization_for_offer(actor, organization)
     _id(area, "area")
     area_region = Region.objects.filter(pk=area).first()
@@ -379,7 +414,7 @@ def offer_create(
 
 
 def offer_withdraw(*, actor, offer_id, reason="") -> Offer:
-    _user(actor)
+    _require_undertaker_role(actor)
     with _acting(actor):
         offer = _lock(Offer, offers_visible_to(actor), offer_id)
         _organization_for_offer(actor, offer.organization_id)
@@ -430,7 +465,7 @@ def project_create(
 ) -> Project:  # fmt: skip
     """Propose a project (a draft). Purchaser's finance officers, the undertaker's
     representative, or its federation's staff. A negative-list item is refused at once."""
-    _user(actor)
+    require_proposer(actor)
     _id(purchaser, "purchaser")
     purchaser_region = Region.objects.filter(pk=purchaser).first()
     if purchaser_region is None:
@@ -525,7 +560,7 @@ def project_propose_from_match(
     """A project proposal from a matched pair: the need's category and description, the
     offer's organization (directly if it is a legal person, otherwise through the
     federation it is a member of, in custody)."""
-    _user(actor)
+    require_proposer(actor)
     _id(demand_id, "demand")
     _id(offer_id, "offer")
     demand = demands_visible_to(actor).filter(pk=demand_id).first()
@@ -1292,6 +1327,11 @@ def _payee(actor, project: Project):
             )  # fmt: skip
         return PayeeKind.CUSTODIAL, account
     organization = project.undertaker
+    account = ledger_selectors.account_for_owner(
+        ORGANIZATION_OWNER, organization.pk, AccountKind.EXTERNAL
+    )
+    if account is not None:
+        return PayeeKind.EXTERNAL, account
     account = ledger.open_account(
         actor=actor,
         kind=AccountKind.EXTERNAL,
@@ -1345,42 +1385,48 @@ def split(
 
 def payment_approved(request, *, actor, reason="") -> None:
     """Final approval of a payment: split across the committed allocations, one transfer
-    each, all in this transaction; a retried decision pays once (keys per part)."""
-    payment = MilestonePayment.objects.select_for_update(of=("self",)).get(pk=request.owner_id)
+    each, all in this transaction; a retried decision pays once (keys per part).
+
+    The hot path of every payment: the rows it needs are read in three statements (the
+    payment with its project and milestone; the allocations with their accounts, cached
+    balances and source tags; the payee's account), the ledger gets Account instances (no
+    lookups of its own), and the parts are written in one statement."""
+    payment = (
+        MilestonePayment.objects.select_for_update(of=("self",))
+        .select_related("project__undertaker", "milestone")
+        .get(pk=request.owner_id)
+    )
     if payment.state == PaymentState.PAID:
         return
     _expect(payment, PaymentState.SUBMITTED, code="not_submitted")
-    project = Project.objects.select_related("undertaker", "purchaser").get(pk=payment.project_id)
+    project = payment.project
     if project.state not in PAYABLE_STATES:
         raise Conflict(_("The project is %(s)s: nothing is paid.") % {
             "s": project.get_state_display()}, code="project_not_payable")  # fmt: skip
     allocations = list(
         Allocation.objects.filter(project_id=project.pk, state=AllocationState.COMMITTED)
-        .select_related("line__source")
+        .select_related("account__balance", "line__source__money_tag")
         .order_by("id")
     )
     payee_kind, payee = _payee(actor, project)
     by_id = {a.pk: a for a in allocations}
-    room = {
-        b.account_id: b.available
-        for b in AccountBalance.objects.filter(account_id__in=[a.account_id for a in allocations])
-    }
     parts = split(
         payment.amount,
         [(a.pk, a.amount) for a in allocations],
-        {a.pk: room.get(a.account_id, ZERO) for a in allocations},
+        {a.pk: a.account.balance.available for a in allocations},
     )
     move_money = ledger.reserve if payee_kind == PayeeKind.CUSTODIAL else ledger.post_transfer
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
+    rows = []
     for allocation_id, amount in parts:
         allocation = by_id[allocation_id]
         try:
             transfer = move_money(
                 actor=actor,
-                from_account=allocation.account_id,
+                from_account=allocation.account,
                 to_account=payee,
                 amount=amount,
-                source_account=allocation.line.source.money_tag_id,
+                source_account=allocation.line.source.money_tag,
                 kind=TransferKind.PAYMENT,
                 memo=memo,
                 idempotency_key=f"projects:payment:{payment.pk}:{allocation_id}",
@@ -1391,17 +1437,22 @@ def payment_approved(request, *, actor, reason="") -> None:
                 % {"a": allocation_id, "short": f"{exc.shortfall:.2f}"},
                 code="commitment_insufficient",
             ) from exc
-        part = MilestonePaymentPart(
-            payment=payment, allocation=allocation, amount=amount, transfer_id=transfer.pk,
-            pending=payee_kind == PayeeKind.CUSTODIAL,
-        )  # fmt: skip
-        set_reason(part, reason or _("paid")).save()
+        rows.append(
+            MilestonePaymentPart(
+                payment=payment,
+                allocation=allocation,
+                amount=amount,
+                transfer_id=transfer.pk,
+                pending=payee_kind == PayeeKind.CUSTODIAL,
+            )  # fmt: skip
+        )
+    MilestonePaymentPart.objects.bulk_create(rows)
     payment.state = PaymentState.PAID
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
     set_reason(payment, reason or _("approved: paid")).save()
-    milestone = Milestone.objects.select_for_update().get(pk=payment.milestone_id)
+    milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
     set_reason(milestone, reason or _("paid")).save()
 

@@ -76,7 +76,10 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
     Each test's own transaction (the `db` fixture) nests inside it as a savepoint, so a
     test sees the world and leaves it as it found it; building it per test cost seconds.
     """
-    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # job files
+    media = override_settings(  # job files; private uploads (contract scans, evidence)
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+        PRIVATE_MEDIA_ROOT=tmp_path_factory.mktemp("private"),
+    )
     media.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()

@@ -119,6 +119,50 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/approval-delegations/"):                (403,   SCOPED, SCOPED, 403,    403,    403,   401),
     ("GET", "/api/v1/approval-delegations/{id}/"):            (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("POST", "/api/v1/approval-delegations/{id}/revoke/"):    (ALLOW, 403,    SCOPED, 404,    404,    403,   401),
+    # projects/: needs and offers, projects, allocations, contracts, milestones, evaluations.
+    # Finance officers act on their region's projects; federation staff on their federation's
+    # and members' (here: custody for organization A); a representative on its own.
+    ("GET", "/api/v1/demands/"):                              (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/demands/"):                             (ALLOW, ALLOW,  SCOPED, SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/demands/{id}/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/demands/{id}/close/"):                  (ALLOW, ALLOW,  SCOPED, SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/demands/{id}/suggestions/"):             (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/offers/"):                               (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/offers/"):                              (ALLOW, 403,    403,    SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/offers/{id}/"):                          (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/offers/{id}/withdraw/"):                (ALLOW, 403,    403,    SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/projects/"):                             (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/projects/"):                            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("POST", "/api/v1/projects/from-match/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/projects/{id}/"):                        (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/projects/{id}/compliance/"):             (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/projects/{id}/submit/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("POST", "/api/v1/projects/{id}/transition/"):            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("POST", "/api/v1/projects/{id}/visits/"):                (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/reports/project-disclosure/"):           (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
+    ("GET", "/api/v1/allocations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/allocations/"):                         (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/allocations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/allocations/{id}/submit/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("POST", "/api/v1/allocations/{id}/release/"):            (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/contracts/"):                            (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/contracts/"):                           (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/contracts/{id}/"):                       (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/contracts/{id}/submit/"):               (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("POST", "/api/v1/contracts/{id}/sign/"):                 (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/contracts/{id}/scan/"):                  (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/milestones/"):                           (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/milestones/"):                          (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/milestones/{id}/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/milestones/{id}/progress/"):            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/milestones/{id}/evidence/"):             (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/milestones/{id}/evidence/"):            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/milestones/{id}/evidence/{evidence_id}/file/"): (ALLOW, ALLOW, SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/milestones/{id}/accept/"):              (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("POST", "/api/v1/milestones/{id}/pay/"):                 (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
+    ("GET", "/api/v1/evaluations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/evaluations/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/evaluations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
     # escrow/: custodial accounts, deposits, expense claims, statements, bank statements.
     # Federation staff act on their federation's accounts; the representative on its own
     # claims; finance officers of the region may freeze; auditors read; a representative
@@ -304,6 +348,100 @@ def _own_notification(w, role):
     return Req(path={"id": own.pk}), Req(path={"id": w[f"notification_{other}"].pk})
 
 
+def _offer_body(w, side):
+    return {
+        "organization": w[f"org_{side}"].pk,
+        "title": "新服务",
+        "category": "elderly_care",
+        "area": w[f"town_{side}"].pk,
+        "price_min": "10.00",
+        "price_max": "20.00",
+    }
+
+
+def _project_body(w, side):
+    return {
+        "title": "新项目",
+        "purchaser": w[f"town_{side}"].pk,
+        "category": "elderly_care",
+        "catalogue_code": "A0501",
+        "fiscal_year": 2026,
+        "budget_amount": "100.00",
+        "custody_federation": w[f"federation_{side}"].pk,
+        "member": w[f"org_{side}"].pk,
+    }
+
+
+def _match_body(w, side):
+    return {
+        "demand": w[f"demand_{side}"].pk,
+        "offer": w[f"offer_{side}"].pk,
+        "purchaser": w[f"town_{side}"].pk,
+        "catalogue_code": "A0501",
+        "fiscal_year": 2026,
+        "budget_amount": "100.00",
+    }
+
+
+def _contract_body(w, side):
+    return {
+        "project": w[f"project_approved_{side}"].pk,
+        "content": "服务内容",
+        "term_start": "2026-03-01",
+        "term_end": "2026-12-31",
+        "price": "100.00",
+    }
+
+
+def _milestone_body(w, side):
+    return {
+        "project": w[f"project_approved_{side}"].pk,
+        "number": 9,
+        "title": "新阶段",
+        "due_on": "2026-09-01",
+        "amount": "10.00",
+    }
+
+
+def _evaluation_body(w, side, role):
+    kind = "federation" if role == "federation_staff" else "purchaser"
+    return {
+        "project": w[f"project_delivered_{side}"].pk,
+        "evaluator_kind": kind,
+        "evaluator_name": "评价方",
+        "evaluated_on": "2026-12-20",
+        "criteria": [{"name": "质量", "weight": "100", "score": "90"}],
+    }
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+
+
+def _sign(w, role):
+    return (
+        Req(
+            path={"id": w["contract_approved_a"].pk},
+            body={"signed_on": "2026-03-01", "scan": _pdf()},
+            multipart=True,
+        ),
+        Req(
+            path={"id": w["contract_approved_b"].pk},
+            body={"signed_on": "2026-03-01", "scan": _pdf()},
+            multipart=True,
+        ),
+    )
+
+
+def _evidence_upload(w, role):
+    return (
+        Req(path={"id": w["milestone_planned_a"].pk}, body={"file": _pdf()}, multipart=True),
+        Req(path={"id": w["milestone_planned_b"].pk}, body={"file": _pdf()}, multipart=True),
+    )
+
+
 def _decide(reason):
     return lambda w, role: (
         Req(path={"id": w["approval_a"].pk}, body={"reason": reason}),
@@ -483,6 +621,106 @@ REQUESTS = {
     ("POST", "/api/v1/approval-delegations/"): _delegation_body,
     ("GET", "/api/v1/approval-delegations/{id}/"): _a_b("delegation"),
     ("POST", "/api/v1/approval-delegations/{id}/revoke/"): _a_b("delegation"),
+    ("POST", "/api/v1/demands/"): lambda w, role: (
+        Req(body={"community": w["comm_a1"].pk, "title": "新需求", "category": "elderly_care"}),
+        Req(body={"community": w["comm_b1"].pk, "title": "新需求", "category": "elderly_care"}),
+    ),
+    ("GET", "/api/v1/demands/{id}/"): _a_b("demand"),
+    ("POST", "/api/v1/demands/{id}/close/"): _a_b("demand"),
+    ("GET", "/api/v1/demands/{id}/suggestions/"): _a_b("demand"),
+    ("POST", "/api/v1/offers/"): lambda w, role: (
+        Req(body=_offer_body(w, "a")),
+        Req(body=_offer_body(w, "b")),
+    ),
+    ("GET", "/api/v1/offers/{id}/"): _a_b("offer"),
+    ("POST", "/api/v1/offers/{id}/withdraw/"): _a_b("offer"),
+    ("POST", "/api/v1/projects/"): lambda w, role: (
+        Req(body=_project_body(w, "a")),
+        Req(body=_project_body(w, "b")),
+    ),
+    ("POST", "/api/v1/projects/from-match/"): lambda w, role: (
+        Req(body=_match_body(w, "a")),
+        Req(body=_match_body(w, "b")),
+    ),
+    ("GET", "/api/v1/projects/{id}/"): _a_b("project_running"),
+    ("GET", "/api/v1/projects/{id}/compliance/"): _a_b("project_running"),
+    ("POST", "/api/v1/projects/{id}/submit/"): _a_b("project_draft"),
+    ("POST", "/api/v1/projects/{id}/transition/"): lambda w, role: (
+        Req(path={"id": w["project_running_a"].pk}, body={"to": "in_progress"}),
+        Req(path={"id": w["project_running_b"].pk}, body={"to": "in_progress"}),
+    ),
+    ("POST", "/api/v1/projects/{id}/visits/"): lambda w, role: (
+        Req(
+            path={"id": w["project_running_a"].pk},
+            body={"visited_on": "2026-05-01", "progress": "进展顺利"},
+        ),
+        Req(
+            path={"id": w["project_running_b"].pk},
+            body={"visited_on": "2026-05-01", "progress": "进展顺利"},
+        ),
+    ),
+    ("GET", "/api/v1/reports/project-disclosure/"): lambda w, role: (
+        Req(query={"fiscal_year": 2026}),
+        None,
+    ),
+    ("POST", "/api/v1/allocations/"): lambda w, role: (
+        Req(
+            body={"project": w["project_approved_a"].pk, "line": w["line_a1"].pk, "amount": "10.00"}
+        ),
+        Req(
+            body={"project": w["project_approved_b"].pk, "line": w["line_b1"].pk, "amount": "10.00"}
+        ),
+    ),
+    ("GET", "/api/v1/allocations/{id}/"): _a_b("allocation_reserved"),
+    ("POST", "/api/v1/allocations/{id}/submit/"): _a_b("allocation_draft"),
+    ("POST", "/api/v1/allocations/{id}/release/"): lambda w, role: (
+        Req(path={"id": w["allocation_reserved_a"].pk}, body={"reason": "取消"}),
+        Req(path={"id": w["allocation_reserved_b"].pk}, body={"reason": "取消"}),
+    ),
+    ("POST", "/api/v1/contracts/"): lambda w, role: (
+        Req(body=_contract_body(w, "a")),
+        Req(body=_contract_body(w, "b")),
+    ),
+    ("GET", "/api/v1/contracts/{id}/"): _a_b("contract_signed"),
+    ("POST", "/api/v1/contracts/{id}/submit/"): _a_b("contract_draft"),
+    ("POST", "/api/v1/contracts/{id}/sign/"): _sign,
+    ("GET", "/api/v1/contracts/{id}/scan/"): _a_b("contract_signed"),
+    ("POST", "/api/v1/milestones/"): lambda w, role: (
+        Req(body=_milestone_body(w, "a")),
+        Req(body=_milestone_body(w, "b")),
+    ),
+    ("GET", "/api/v1/milestones/{id}/"): _a_b("milestone_planned"),
+    ("POST", "/api/v1/milestones/{id}/progress/"): lambda w, role: (
+        Req(path={"id": w["milestone_planned_a"].pk}, body={"note": "已开展三次活动"}),
+        Req(path={"id": w["milestone_planned_b"].pk}, body={"note": "已开展三次活动"}),
+    ),
+    ("GET", "/api/v1/milestones/{id}/evidence/"): _a_b("milestone_evidenced"),
+    ("POST", "/api/v1/milestones/{id}/evidence/"): _evidence_upload,
+    ("GET", "/api/v1/milestones/{id}/evidence/{evidence_id}/file/"): lambda w, role: (
+        Req(path={"id": w["milestone_evidenced_a"].pk, "evidence_id": w["evidence_a"].pk}),
+        Req(path={"id": w["milestone_evidenced_b"].pk, "evidence_id": w["evidence_b"].pk}),
+    ),
+    ("POST", "/api/v1/milestones/{id}/accept/"): lambda w, role: (
+        Req(
+            path={"id": w["milestone_evidenced_a"].pk},
+            body={"accepted_on": "2026-06-01", "note": "合格"},
+        ),
+        Req(
+            path={"id": w["milestone_evidenced_b"].pk},
+            body={"accepted_on": "2026-06-01", "note": "合格"},
+        ),
+    ),
+    ("POST", "/api/v1/milestones/{id}/pay/"): lambda w, role: (
+        Req(path={"id": w["milestone_accepted_a"].pk}, body={"idempotency_key": f"api-pay-{role}"}),
+        Req(
+            path={"id": w["milestone_accepted_b"].pk}, body={"idempotency_key": f"api-pay-{role}-b"}
+        ),
+    ),
+    ("POST", "/api/v1/evaluations/"): lambda w, role: (
+        Req(body=_evaluation_body(w, "a", role)),
+        Req(body=_evaluation_body(w, "b", role)),
+    ),
+    ("GET", "/api/v1/evaluations/{id}/"): _a_b("evaluation"),
 }
 
 

@@ -227,7 +227,224 @@ def seed_funds(world) -> None:
         )
 
 
-SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_escrow]
+def seed_projects(world) -> None:
+    """Projects in townships A and B (federation custody for org A / org B), one per state
+    an endpoint acts on: a draft; an approved one (draft and reserved allocations); one with
+    a draft contract and one with an approved contract (money reserved, milestones adding to
+    the price); a running one (signed, a milestone planned, one with evidence, one accepted);
+    a delivered one with an evaluation. A need and an offer in each township."""
+    from approvals import services as approvals
+    from approvals.models import ApprovalRequest
+    from ledger import services as ledger
+    from ledger.services import AccountScope
+    from projects import services
+    from tests.projects.factories import STEPS, pdf
+
+    o, admin = world.objects, world.users["administrator"]
+    county = world.users["finance_county"]
+    checker = o["user_finance_county2"]
+    for kind in STEPS:
+        approvals.policy_create(
+            actor=admin, kind=kind, region=o["city"], reason="测试",
+            tiers=[{"above_amount": "0", "level": "county", "count": 1}],
+        )  # fmt: skip
+
+    def approve(owner_type, owner_id):
+        request = ApprovalRequest.objects.get(
+            owner_type=owner_type, owner_id=owner_id, state="pending"
+        )
+        approvals.request_approve(actor=checker, request_id=request.pk, reason="同意")
+
+    def project(side, title, *, approve_it=True):
+        made = services.project_create(
+            actor=county, title=f"{title}{side}", purchaser=o[f"town_{side}"].pk,
+            category="elderly_care", catalogue_code="A0501", fiscal_year=2026,
+            budget_amount="1000.00", custody_federation=o[f"federation_{side}"].pk,
+            member=o[f"org_{side}"].pk,
+        )  # fmt: skip
+        if approve_it:
+            services.project_submit(actor=county, project_id=made.pk)
+            approve("projects.project", made.pk)
+        return made
+
+    def allocation(side, made, amount="100.00", *, approve_it=True, submit=True):
+        alloc = services.allocation_create(
+            actor=county, project_id=made.pk, line=o[f"line_{side}1"].pk, amount=amount
+        )
+        if submit:
+            services.allocation_submit(actor=county, allocation_id=alloc.pk)
+            if approve_it:
+                approve("projects.allocation", alloc.pk)
+        return alloc
+
+    def contract(side, made, *, approve_it, shares=("400.00", "300.00", "300.00")):
+        allocation(side, made, "1000.00")
+        for i, share in enumerate(shares, start=1):
+            o[f"milestone_{made.pk}_{i}"] = services.milestone_add(
+                actor=county, project_id=made.pk, number=i, title=f"第{i}阶段",
+                due_on=f"2026-0{i + 5}-01", amount=share,
+            )  # fmt: skip
+        made_contract = services.contract_create(
+            actor=county, project_id=made.pk, content="助餐服务", term_start="2026-03-01",
+            term_end="2026-12-31", price="1000.00",
+        )  # fmt: skip
+        if approve_it:
+            services.contract_submit(actor=county, contract_id=made_contract.pk)
+            approve("projects.contract", made_contract.pk)
+        return made_contract
+
+    for side in ("a", "b"):
+        org = o[f"org_{side}"]
+        ledger.open_account(
+            actor=admin, kind="custodial", name=f"{org.name}代管账户",
+            owner_type="federations.organization", owner_id=org.pk,
+            scope=AccountScope(region_path=org.community.path,
+                               federation_id=o[f"federation_{side}"].pk, organization_id=org.pk),
+        )  # fmt: skip
+        o[f"demand_{side}"] = services.demand_create(
+            actor=county, community=o[f"comm_{side}1"].pk, title=f"助餐需求{side}",
+            category="elderly_care", beneficiary_count=20,
+        )  # fmt: skip
+        o[f"offer_{side}"] = services.offer_create(
+            actor=admin, organization=org.pk, title=f"助餐服务{side}", category="elderly_care",
+            area=o[f"town_{side}"].pk, price_min="100.00", price_max="5000.00", capacity=50,
+        )  # fmt: skip
+        o[f"project_draft_{side}"] = project(side, "草稿项目", approve_it=False)
+        approved = o[f"project_approved_{side}"] = project(side, "已批项目")
+        o[f"allocation_draft_{side}"] = allocation(side, approved, submit=False)
+        o[f"allocation_reserved_{side}"] = allocation(side, approved)
+        o[f"contract_draft_{side}"] = contract(side, project(side, "合同草稿"), approve_it=False)
+        o[f"contract_approved_{side}"] = contract(side, project(side, "合同已批"), approve_it=True)
+        running = o[f"project_running_{side}"] = project(side, "实施项目")
+        signed = o[f"contract_signed_{side}"] = contract(side, running, approve_it=True)
+        services.contract_sign(actor=county, contract_id=signed.pk, signed_on="2026-03-01",
+                               scan=pdf())  # fmt: skip
+        m1, m2, m3 = (o[f"milestone_{running.pk}_{i}"] for i in (1, 2, 3))
+        o[f"milestone_planned_{side}"] = m1
+        o[f"milestone_evidenced_{side}"] = m2
+        o[f"evidence_{side}"] = services.evidence_upload(actor=county, milestone_id=m2.pk,
+                                                          file=pdf())  # fmt: skip
+        services.evidence_upload(actor=county, milestone_id=m3.pk, file=pdf())
+        o[f"milestone_accepted_{side}"] = services.milestone_accept(
+            actor=county, milestone_id=m3.pk, accepted_on="2026-06-01", note="验收合格"
+        )
+        done = o[f"project_delivered_{side}"] = project(side, "已交付项目")
+        contract_done = contract(side, done, approve_it=True, shares=("1000.00",))
+        services.contract_sign(actor=county, contract_id=contract_done.pk,
+                               signed_on="2026-03-01", scan=pdf())  # fmt: skip
+        services.project_start(actor=county, project_id=done.pk)
+        services.project_deliver(actor=county, project_id=done.pk)
+        o[f"evaluation_{side}"] = services.evaluation_record(
+            actor=county, project_id=done.pk, evaluator_kind="purchaser",
+            evaluator_name="街道", evaluated_on="2026-12-01",
+            criteria=[{"name": "质量", "weight": 100, "score": 88}],
+        )  # fmt: skip
+
+
+def seed_escrow(world) -> None:
+    """Per township: custodial accounts (one with money, one empty, one frozen, and a member
+    without one yet), deposits (arrived, receivable), claims (draft, submitted, approved), a
+    voucher, last month's statement, and this month's bank statement with a suggested match
+    and a line left unmatched."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from access.models import Role
+    from approvals import services as approvals
+    from escrow import reconciliation, services, statements
+    from escrow.models import BankMatch
+    from federations.models import Membership
+    from tests.factories import make_user
+    from tests.federations.factories import make_org
+
+    o, u = world.objects, world.users
+    approvals.policy_create(
+        actor=u["administrator"], kind=services.STEP_CLAIM, region=o["city"], reason="测试",
+        tiers=[{"above_amount": "0", "level": "township", "count": 1}],
+    )  # fmt: skip
+    o["user_org_rep_b"] = make_user("api_org_rep_b", Role.ORGANIZATION_REP, organization=o["org_b"])
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    today = timezone.localdate()
+    last_year, last_month = statements.previous_month(today)
+    for side in ("a", "b"):
+        fed, community = o[f"federation_{side}"], o[f"comm_{side}1"]
+        staff = u["federation_staff"] if side == "a" else o["user_federation_staff_b"]
+        rep = u["organization_rep"] if side == "a" else o["user_org_rep_b"]
+        officer = u["finance_town"] if side == "a" else o["user_finance_town_b"]
+        members = {}
+        for name in ("open", "empty", "frozen"):
+            org = make_org(community, f"{community.name}{name}队")
+            Membership(federation=fed, organization=org, joined_on=today.replace(day=1)).save()
+            members[name] = org
+        o[f"custody_org_{side}"] = members["open"]
+        account = services.account_open(actor=staff, federation_id=fed.pk,
+                                        organization_id=o[f"org_{side}"].pk)  # fmt: skip
+        o[f"escrow_account_{side}"] = account
+        o[f"empty_account_{side}"] = services.account_open(
+            actor=staff, federation_id=fed.pk, organization_id=members["empty"].pk)  # fmt: skip
+        frozen = services.account_open(actor=staff, federation_id=fed.pk,
+                                       organization_id=members["frozen"].pk)  # fmt: skip
+        o[f"frozen_account_{side}"] = services.account_freeze(
+            actor=staff, account_id=frozen.pk, reason="核查")  # fmt: skip
+        source = o[f"fsource_{side}"]
+
+        def deposit(amount, ref=None, *, account=account, staff=staff, source=source, side=side):
+            made = services.deposit_announce(
+                actor=staff, account_id=account.pk, kind="other", funding_source_id=source.pk,
+                amount=amount, payer="东营区民政局", idempotency_key=f"api-{side}-{amount}",
+            )  # fmt: skip
+            if ref:
+                made = services.deposit_confirm(actor=staff, transfer_id=made.transfer_id,
+                                                bank_reference=ref)  # fmt: skip
+            return made
+
+        o[f"deposit_done_{side}"] = deposit("5000.00", f"B-{side}-1")
+        o[f"deposit_second_{side}"] = deposit("700.00", f"B-{side}-2")
+        o[f"deposit_{side}"] = deposit("300.00")  # receivable
+        o[f"receivable_transfer_{side}"] = o[f"deposit_{side}"].transfer_id
+
+        def claim(title, *, rep=rep, account=account, source=source):
+            made = services.claim_create(actor=rep, account_id=account.pk, title=title)
+            line = services.line_add(
+                actor=rep, claim_id=made.pk, category="materials", amount="100.00",
+                payee_name="文具店", payee_bank="工商银行", payee_account_number="622202123456789",
+                funding_source_id=source.pk,
+            )  # fmt: skip
+            voucher = services.voucher_add(
+                actor=rep, claim_id=made.pk,
+                file=SimpleUploadedFile("发票.pdf", pdf, content_type="application/pdf"),
+            )  # fmt: skip
+            return made, line, voucher
+
+        o[f"claim_{side}"], o[f"claim_line_{side}"], o[f"voucher_{side}"] = claim("草稿")
+        submitted, _line, _voucher = claim("已提交")
+        services.claim_submit(actor=rep, claim_id=submitted.pk)
+        o[f"claim_submitted_{side}"] = submitted
+        approved, _line, _voucher = claim("已批准")
+        services.claim_submit(actor=rep, claim_id=approved.pk)
+        request = services.claim_forward(actor=staff, claim_id=approved.pk)
+        approvals.request_approve(actor=officer, request_id=request.pk, reason="同意")
+        o[f"claim_approved_{side}"] = approved
+        o[f"statement_{side}"], _new = statements.statement_generate(
+            account=account, year=last_year, month=last_month)  # fmt: skip
+        day = today.isoformat()
+        csv = f"日期,金额,流水号\n{day},5000.00,B-{side}-1\n{day},700.00,X\n"
+        bank = reconciliation.bank_statement_import(
+            actor=staff, federation_id=fed.pk,
+            file=SimpleUploadedFile("bank.csv", csv.encode()), year=today.year,
+            month=today.month, opening_balance="0.00", closing_balance="5700.00",
+            mapping={"date": "日期", "amount": "金额", "reference": "流水号"},
+        )  # fmt: skip
+        o[f"bank_{side}"] = bank
+        o[f"bank_match_{side}"] = BankMatch.objects.get(line__statement=bank, line__row=2)
+        loose = BankMatch.objects.get(line__statement=bank, line__row=3)
+        o[f"bank_loose_line_{side}"] = loose.line
+        o[f"bank_loose_transfer_{side}"] = loose.transfer_id
+        reconciliation.match_remove(actor=staff, match_id=loose.pk, reason="待人工匹配")
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_projects,
+         seed_escrow]  # fmt: skip
 
 
 def seed_other_apps(world) -> None:

@@ -25,6 +25,9 @@ INSERT_ONLY_MODELS: set[str] = {
     "audit.AccessLog",
     # Approval decisions: insert-only (audit_append_only), each its own record.
     "approvals.ApprovalDecision",
+    # A payment's split, one row per ledger transfer: insert-only (audit_append_only), written
+    # in one statement; the payment's own history names who and why.
+    "projects.MilestonePaymentPart",
 }
 
 

@@ -9,6 +9,7 @@ from escrow import demo as escrow_demo
 from federations import demo as federations_demo
 from funds import demo as funds_demo
 from ledger import demo as ledger_demo
+from projects import demo as projects_demo
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             logins = access_demo.load(places)
             ledger_demo.load(places)
             logins += funds_demo.load(places, password=access_demo.DEMO_PASSWORD)
+            projects_demo.load(places)
             escrow_demo.load(places)
         with translation.override("zh-hans"):
             self.stdout.write("演示账号 / demo logins (password: %s)" % access_demo.DEMO_PASSWORD)
