@@ -48,8 +48,8 @@ from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.models import Account, AccountKind, Transfer, TransferKind, TransferState
 from ledger.services import AccountScope
-from projects.compliance import MONEY_STATES, source_refusal
-from projects.models import Allocation, Project
+from projects.compliance import source_refusal
+from projects.models import MilestonePaymentPart, Project
 
 from .models import (
     AccountState,
@@ -700,13 +700,14 @@ def _line_project(account: CustodialAccount, project_id) -> Project | None:
     return project
 
 
-def projects_of_source(source: FundingSource) -> set[int]:
-    """The projects a source's money is restricted to: those it was allocated to (empty:
-    not restricted to a project)."""
+def projects_of_source(account: CustodialAccount, source: FundingSource) -> set[int]:
+    """The projects this source's money in the account is restricted to: those whose
+    milestone payments brought it here (empty: the money is not a project's)."""
     return set(
-        Allocation.objects.filter(line__source=source, state__in=MONEY_STATES).values_list(
-            "project_id", flat=True
-        )
+        MilestonePaymentPart.objects.filter(
+            transfer__to_account_id=account.ledger_account_id,
+            transfer__source_account_id=source.money_tag_id,
+        ).values_list("allocation__project_id", flat=True)
     )
 
 
@@ -714,7 +715,7 @@ def _check_line_source(account: CustodialAccount, source: FundingSource, project
     """The source has money in this account (the ledger's share is the final guard); money
     allocated to projects is spent only for them; the source's restrictions allow the
     project."""
-    restricted_to = projects_of_source(source)
+    restricted_to = projects_of_source(account, source)
     if restricted_to and (project is None or project.pk not in restricted_to):
         raise Conflict(
             _("%(source)s is restricted to its projects; charge one of them.")
