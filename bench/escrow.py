@@ -103,7 +103,8 @@ def load():
     def region(code, name, level, parent=None):
         found = Region.objects.filter(code=code).first()
         if found is None:
-            found = Region(code=code, name=name, level=level, parent=parent)
+            area = "urban" if level == "community" else ""
+            found = Region(code=code, name=name, level=level, parent=parent, area_type=area)
             set_reason(found, "bench").save()
         return found
 

@@ -224,6 +224,7 @@ class ExpenseClaimAdmin(EscrowAdmin):
     selector = staticmethod(claims_visible_to)
     list_display = ["id", "title", "account", "state", "total", "is_advance", "submitted_at",
                     "paid_at", "vouchers_due_on"]  # fmt: skip
+    list_display_links = ["id", "title"]
     list_filter = ["state", "is_advance"]
     fields = ["account", "title", "state", "is_advance", "total", "approval_request",
               "created_by", "created_at", "submitted_at", "decided_at", "paid_at", "paid_by",

@@ -180,6 +180,7 @@ def dashboard(user, *, federation_id: int | None = None) -> dict:
             "organization": r["organization__name"],
             "federation": r["federation__name"],
             "state": r["state"],
+            "state_display": str(AccountState(r["state"]).label),
             "posted": r["ledger_account__balance__posted"] or ZERO,
             "reserved": r["ledger_account__balance__pending"] or ZERO,
             "receivable": r["ledger_account__balance__receivable"] or ZERO,
