@@ -237,7 +237,13 @@ class CustodialAccountViewSet(
         return Response(RefundSerializer(done, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ReceivableSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        filterset_class=None,
+    )
     def receivable(self, request, pk=None):
         """Money announced for the account that has not arrived (pending transfers in)."""
         account = self.get_object()
@@ -245,7 +251,13 @@ class CustodialAccountViewSet(
         return Response(ReceivableSerializer(rows, many=True).data)
 
     @extend_schema(parameters=[DashboardParams], responses=DashboardSerializer)
-    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        filterset_class=None,
+    )
     def dashboard(self, request):
         """Total held, per member and per source, receivable, claims waiting and their age,
         overdue advances (of the accounts you see; `federation` narrows it)."""
@@ -531,7 +543,12 @@ class ExpenseClaimViewSet(
         responses={(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)},
         operation_id="expense_claims_voucher_file",
     )
-    @action(detail=True, methods=["get"], url_path=r"vouchers/(?P<voucher_id>[0-9]+)")
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        url_path=r"vouchers/(?P<voucher_id>[0-9]+)",
+    )
     def voucher_file(self, request, pk=None, voucher_id=None):
         """A voucher's file: only for those who see the claim (else 404)."""
         claim = self.get_object()
@@ -683,7 +700,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(StatementSerializer(statement).data, status=code)
 
     @extend_schema(parameters=[FILE_TYPE_PARAM], responses=FILE_RESPONSES)
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filter_backends=[], filterset_class=None)
     def download(self, request, pk=None):
         statement = self.get_object()
         params = FileTypeParams(data=request.query_params)
@@ -700,8 +717,8 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: OnDemandSerializer, **FILE_RESPONSES},
         operation_id="statements_on_demand",
     )
-    @action(detail=False, methods=["get"], url_path="on-demand", filterset_class=None,
-            pagination_class=None)  # fmt: skip
+    @action(detail=False, methods=["get"], filter_backends=[], url_path="on-demand",
+            filterset_class=None, pagination_class=None)  # fmt: skip
     def on_demand(self, request):
         """Any period's statement of an account (computed from the ledger, not stored);
         without `file_type`, the figures as JSON."""
@@ -821,7 +838,13 @@ class BankStatementViewSet(
         return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=BankLineSerializer(many=True))
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        filterset_class=None,
+        pagination_class=None,
+    )
     def lines(self, request, pk=None):
         """The statement's lines with their matches."""
         statement = self.get_object()
@@ -829,7 +852,13 @@ class BankStatementViewSet(
         return Response(BankLineSerializer(rows, many=True).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        filterset_class=None,
+        pagination_class=None,
+    )
     def report(self, request, pk=None):
         """Bank against ledger balance and the unmatched lines on both sides (now)."""
         return Response(reconciliation.report(self.get_object()))
