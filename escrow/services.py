@@ -73,6 +73,7 @@ from .selectors import (
     is_rep_of,
     is_staff_of,
     lines_visible_to,
+    mask_account_number,
     overdue_advances,
 )
 
@@ -401,10 +402,12 @@ def account_close(*, actor, account_id: int, reason: str) -> CustodialAccount:
 # --------------------------------------------------------------------------- deposits
 
 
-def _outside_party(actor, account: CustodialAccount, name: str, prefix: str) -> Account:
-    """An outside party's ledger account (a payer or a payee), one per name (or bank account)
-    and federation, opened on first use."""
-    digest = hashlib.sha256(name.encode()).hexdigest()[:20]
+def _outside_party(
+    actor, account: CustodialAccount, name: str, prefix: str, *, key: str = ""
+) -> Account:
+    """An outside party's ledger account (a payer or a payee), one per name (or bank account:
+    `key`) and federation, opened on first use. Its name never shows a full account number."""
+    digest = hashlib.sha256((key or name).encode()).hexdigest()[:20]
     code = f"escrow:{prefix}:{account.federation_id}:{digest}"
     try:
         with transaction.atomic():
@@ -975,9 +978,11 @@ def _tell_representative(claim: ExpenseClaim, reason: str) -> None:
 
 
 def _payee(actor, account: CustodialAccount, line: ClaimLine) -> Account:
+    number = line.payee_account_number
     return _outside_party(
-        actor, account, f"{line.payee_name} {line.payee_bank} {line.payee_account_number}", "payee"
-    )
+        actor, account, f"{line.payee_name}（{line.payee_bank} {mask_account_number(number)}）",
+        "payee", key=f"{line.payee_name}|{line.payee_bank}|{number}",
+    )  # fmt: skip
 
 
 def claim_approved(request, *, actor, reason: str = "") -> None:
@@ -1000,7 +1005,7 @@ def claim_approved(request, *, actor, reason: str = "") -> None:
             amount=line.amount,
             source_account=line.funding_source.money_tag_id,
             kind=TransferKind.EXPENSE,
-            memo=f"#{claim.pk} {line.get_category_display()} {line.payee_name}"[:500],
+            memo=f"#{claim.pk} {line.description or claim.title}"[:500],
             idempotency_key=f"escrow:claim:{claim.pk}:line:{line.pk}:{request.pk}",
         )
         line.reservation = transfer

@@ -70,6 +70,8 @@ def test_documents_list_every_movement_with_reference(history):
     result = statements.figures(ew.account, datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
     text = statements.document(ew.account, result, "csv").decode("utf-8-sig")
     assert "B-0303" in text and "PAY-0331" in text and "东营区民政局" in text
+    assert "6222021234567890123" not in text and "7890123" not in text  # payees masked
+    assert "代管存入" in text  # kinds by label
     book = load_workbook(io.BytesIO(statements.document(ew.account, result, "xlsx")))
     values = [c for row in book.active.iter_rows(values_only=True) for c in row if c]
     assert "PAY-0331" in values
