@@ -17,7 +17,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ScopedReadOnlyAdmin
-from core.documents import download
 from core.errors import DomainError
 from core.money import yuan
 
@@ -308,12 +307,9 @@ class StatementAdmin(EscrowAdmin):
         statement = statements_visible_to(request.user).filter(pk=pk).first()
         if statement is None or file_type not in ("csv", "xlsx", "pdf"):
             raise Http404
-        content = statements.document(
-            statement.account, statements.stored_figures(statement), file_type
-        )
-        return download(
-            content, f"statement-{statement.account_id}-{statement.period_start:%Y%m}", file_type
-        )
+        result = statements.stored_figures(statement)
+        name = f"statement-{statement.account_id}-{statement.period_start:%Y%m}"
+        return statements.response(statement.account, result, file_type, name)
 
 
 # --------------------------------------------------------------------------- bank

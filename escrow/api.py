@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from core.api.filters import IntegerFilter
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
-from core.documents import CONTENT_TYPES, download
+from core.documents import CONTENT_TYPES
 from core.errors import InvalidInput, NotFound
 from core.uploads import JPEG, PDF, PNG, serve_private
 
@@ -707,10 +707,8 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         params.is_valid(raise_exception=True)
         file_type = params.validated_data.get("file_type", "pdf")
         result = statements.stored_figures(statement)
-        content = statements.document(statement.account, result, file_type)
-        return download(
-            content, f"statement-{statement.account_id}-{statement.period_start:%Y%m}", file_type
-        )
+        name = f"statement-{statement.account_id}-{statement.period_start:%Y%m}"
+        return statements.response(statement.account, result, file_type, name)
 
     @extend_schema(
         parameters=[OnDemandParams],
@@ -730,9 +728,8 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise NotFound()
         result = statements.figures(account, v["start"], v["end"])
         if "file_type" in v:
-            content = statements.document(account, result, v["file_type"])
             name = f"statement-{account.pk}-{v['start']:%Y%m%d}-{v['end']:%Y%m%d}"
-            return download(content, name, v["file_type"])
+            return statements.response(account, result, v["file_type"], name)
         return Response(
             OnDemandSerializer(
                 {

@@ -100,7 +100,8 @@ def test_the_whole_claim_path_over_the_api(ew, client_for):
     assert on_demand["closing_balance"] == "9911.20" and on_demand["movement_count"] == 2
     csv = staff.get(f"/api/v1/statements/on-demand/?account={ew.account.pk}"
                     "&start=2024-01-01&end=2028-12-31&file_type=csv")  # fmt: skip
-    assert csv.status_code == 200 and "PAY-API-1" in csv.content.decode("utf-8-sig")
+    assert csv.status_code == 200 and csv.streaming  # sent as made
+    assert "PAY-API-1" in b"".join(csv.streaming_content).decode("utf-8-sig")
     dash = staff.get("/api/v1/custodial-accounts/dashboard/").json()
     assert dash["total_held"] == "9911.20" and dash["members"][0]["account"] == ew.account.pk
 
