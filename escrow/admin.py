@@ -176,7 +176,23 @@ class DepositAdmin(EscrowAdmin):
 # --------------------------------------------------------------------------- claims
 
 
-class ClaimLineInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of the object the page shows (the parent admin scoped it): read, never written."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClaimLineInline(ReadOnlyInline):
     model = ClaimLine
     extra = 0
     can_delete = False
@@ -207,7 +223,7 @@ class ClaimLineInline(admin.TabularInline):
         )
 
 
-class VoucherInline(admin.TabularInline):
+class VoucherInline(ReadOnlyInline):
     model = Voucher
     extra = 0
     can_delete = False
@@ -315,7 +331,7 @@ class StatementAdmin(EscrowAdmin):
 # --------------------------------------------------------------------------- bank
 
 
-class BankLineInline(admin.TabularInline):
+class BankLineInline(ReadOnlyInline):
     model = BankLine
     extra = 0
     can_delete = False
