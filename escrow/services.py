@@ -265,48 +265,40 @@ def account_open(*, actor, federation_id: int, organization_id: int, reason: str
     return account
 
 
-@roles(STAFF, Role.FINANCE_OFFICER)
-def account_freeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
-    """Freeze: no money leaves the account until it is unfrozen. A reason is required."""
+def _set_frozen(actor, account_id, reason: str, *, frozen: bool) -> CustodialAccount:
+    """Freeze (no money leaves until unfrozen) or unfreeze; a reason each time. Federation
+    staff of the custodian federation and finance officers whose region holds its township."""
     reason = _reason(reason, required=True)
     with transaction.atomic():
         account = _lock_account(actor, account_id)
         if not _may_freeze(actor, account):
             raise NotPermitted(
-                _("Federation staff or the region's finance officers freeze accounts."),
+                _("Federation staff or the region's finance officers freeze and unfreeze."),
                 code="freeze_not_permitted",
             )
-        if account.state != AccountState.ACTIVE:
+        expected = AccountState.ACTIVE if frozen else AccountState.FROZEN
+        if account.state != expected:
             raise Conflict(
                 _("The account is %(state)s.") % {"state": account.get_state_display()},
-                code="not_active",
+                code="not_active" if frozen else "not_frozen",
             )
-        account.state = AccountState.FROZEN
-        account.frozen_reason = reason
-        account.frozen_by = actor
-        account.frozen_at = timezone.now()
+        account.state = AccountState.FROZEN if frozen else AccountState.ACTIVE
+        account.frozen_reason = reason if frozen else ""
+        account.frozen_by = actor if frozen else None
+        account.frozen_at = timezone.now() if frozen else None
         set_reason(account, reason).save()
     return account
+
+
+@roles(STAFF, Role.FINANCE_OFFICER)
+def account_freeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
+    """Freeze: no money leaves the account until it is unfrozen. A reason is required."""
+    return _set_frozen(actor, account_id, reason, frozen=True)
 
 
 @roles(STAFF, Role.FINANCE_OFFICER)
 def account_unfreeze(*, actor, account_id: int, reason: str) -> CustodialAccount:
-    reason = _reason(reason, required=True)
-    with transaction.atomic():
-        account = _lock_account(actor, account_id)
-        if not _may_freeze(actor, account):
-            raise NotPermitted(
-                _("Federation staff or the region's finance officers unfreeze accounts."),
-                code="freeze_not_permitted",
-            )
-        if account.state != AccountState.FROZEN:
-            raise Conflict(_("The account is not frozen."), code="not_frozen")
-        account.state = AccountState.ACTIVE
-        account.frozen_reason = ""
-        account.frozen_by = None
-        account.frozen_at = None
-        set_reason(account, reason).save()
-    return account
+    return _set_frozen(actor, account_id, reason, frozen=False)
 
 
 @roles(STAFF)
