@@ -100,7 +100,7 @@ class ProjectAdmin(ProjectsAdmin):
     inlines = [TransitionInline]
     actions = ["submit", "start", "deliver", "accept", "close", "cancel"]
 
-    budget_display = money_display("budget_amount", _("planned amount (CNY)"))
+    budget_display = staticmethod(money_display("budget_amount", _("planned amount (CNY)")))
 
     @admin.display(description=_("undertaker"))
     def undertaker_display(self, obj):
@@ -183,8 +183,8 @@ class OfferAdmin(ProjectsAdmin):
     search_fields = ["title"]
     list_select_related = ["organization", "area"]
 
-    min_display = money_display("price_min", _("price from (CNY)"))
-    max_display = money_display("price_max", _("price up to (CNY)"))
+    min_display = staticmethod(money_display("price_min", _("price from (CNY)")))
+    max_display = staticmethod(money_display("price_max", _("price up to (CNY)")))
 
 
 @admin.register(Allocation)
@@ -195,8 +195,8 @@ class AllocationAdmin(ProjectsAdmin):
     list_select_related = ["project", "line"]
     actions = ["submit"]
 
-    amount_display = money_display("amount", _("amount (CNY)"))
-    returned_display = money_display("returned", _("returned at close-out (CNY)"))
+    amount_display = staticmethod(money_display("amount", _("amount (CNY)")))
+    returned_display = staticmethod(money_display("returned", _("returned at close-out (CNY)")))
 
     @admin.action(description=_("Submit for approval"))
     def submit(self, request, queryset):
@@ -218,7 +218,7 @@ class ContractAdmin(ProjectsAdmin):
     exclude = ["scan"]
     actions = ["submit"]
 
-    price_display = money_display("price", _("price (CNY)"))
+    price_display = staticmethod(money_display("price", _("price (CNY)")))
 
     @admin.action(description=_("Submit for approval"))
     def submit(self, request, queryset):
@@ -237,7 +237,7 @@ class MilestoneAdmin(ProjectsAdmin):
     list_filter = ["state"]
     list_select_related = ["project"]
 
-    amount_display = money_display("amount", _("share of the price (CNY)"))
+    amount_display = staticmethod(money_display("amount", _("share of the price (CNY)")))
 
 
 @admin.register(Evidence)
@@ -270,7 +270,7 @@ class PaymentAdmin(ProjectsAdmin):
     list_select_related = ["project", "milestone"]
     inlines = [PartInline]
 
-    amount_display = money_display("amount", _("amount (CNY)"))
+    amount_display = staticmethod(money_display("amount", _("amount (CNY)")))
 
 
 @admin.register(SupervisionVisit)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from access.models import Role, User
 from approvals.models import ApprovalPolicy, ApprovalRequest
@@ -58,6 +60,12 @@ def _approve(checker, owner_type, owner_id):
 
 
 def load(places: dict) -> None:
+    # The reasons the services record are stored once, in the deployment's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        _load(places)
+
+
+def _load(places: dict) -> None:
     city, township = places["city"], places["township"]
     county = township.parent
     admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()

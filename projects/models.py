@@ -357,7 +357,7 @@ class ProjectTransition(AuditedModel):
         indexes = [models.Index(fields=["project", "id"], name="projects_transition_project")]
 
     def __str__(self):
-        return f"{self.from_state} → {self.to_state}"
+        return f"{self.get_from_state_display()} → {self.get_to_state_display()}"
 
 
 # --------------------------------------------------------------------------- allocations
@@ -661,7 +661,7 @@ class Evidence(AuditedModel):
         ordering = ["milestone_id", "id"]
 
     def __str__(self):
-        return self.original_name or f"evidence #{self.pk}"
+        return self.original_name or f"佐证材料 #{self.pk}"
 
 
 class PaymentState(models.TextChoices):
@@ -824,6 +824,9 @@ class SupervisionVisit(AuditedModel):
         ordering = ["project_id", "-visited_on", "-id"]
         indexes = [models.Index(fields=["project", "id"], name="projects_visit_project")]
 
+    def __str__(self):
+        return f"{self.project_id}·{self.visited_on}"
+
 
 class EvaluatorKind(models.TextChoices):
     PURCHASER = "purchaser", _("Purchaser")
@@ -883,6 +886,9 @@ class Evaluation(AuditedModel):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.evaluator_name}：{self.score}"
+
 
 class ReminderKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due within 7 days")
@@ -910,3 +916,6 @@ class MilestoneReminder(AuditedModel):
                 fields=["milestone", "kind"], name="projects_reminder_once_per_kind"
             )
         ]
+
+    def __str__(self):
+        return f"{self.milestone_id}·{self.get_kind_display()}"

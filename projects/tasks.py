@@ -4,6 +4,8 @@ config.settings: daily)."""
 import datetime
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 from core.context import acting_as, service_user
 
@@ -17,7 +19,11 @@ def remind_milestones(today: str | None = None) -> dict:
     """Notices for milestones due within 7 days and overdue ones (once per milestone and
     kind, however often it runs)."""
     day = datetime.date.fromisoformat(today) if today else None
-    with acting_as(username=SERVICE_USER, label=SERVICE_USER):
+    # Notices and reasons are stored once, in the deployment's language.
+    with (
+        acting_as(username=SERVICE_USER, label=SERVICE_USER),
+        translation.override(settings.LANGUAGE_CODE),
+    ):
         return services.remind_milestones(today=day)
 
 
@@ -25,5 +31,8 @@ def remind_milestones(today: str | None = None) -> dict:
 def release_expired_allocations(today: str | None = None) -> int:
     """Release reservations past their expiry date without a signed contract."""
     day = datetime.date.fromisoformat(today) if today else None
-    with acting_as(username=SERVICE_USER, label=SERVICE_USER):
+    with (
+        acting_as(username=SERVICE_USER, label=SERVICE_USER),
+        translation.override(settings.LANGUAGE_CODE),
+    ):
         return services.release_expired(actor=service_user(SERVICE_USER), today=day)

@@ -26,10 +26,15 @@ def test_seeded_reasons_are_chinese(demo, db):
 def test_the_federation_login_sees_its_custodial_account(as_user):
     client = as_user("federation")
     accounts = client.get("/api/v1/ledger/accounts/").json()["results"]
-    assert [a["kind"] for a in accounts] == ["custodial"]
+    # its custodial account, and the commitments of the projects it undertakes in custody
+    assert {a["kind"] for a in accounts} == {"custodial", "commitment"}
+    custodial = {a["code"]: a for a in accounts if a["kind"] == "custodial"}
     transfers = client.get("/api/v1/ledger/transfers/").json()["results"]
-    assert {t["kind"] for t in transfers} == {"deposit", "expense"}
-    assert accounts[0]["posted"] == "7400.00"
+    assert {t["kind"] for t in transfers} >= {"deposit", "expense", "payment"}
+    assert custodial["demo:custodial:elderly"]["posted"] == "7400.00"
+    # the organization's custodial account by owner (projects pays into it: receivable)
+    owned = [a for code, a in custodial.items() if code.startswith("custodial:")]
+    assert len(owned) == 1 and owned[0]["posted"] == "0.00"
 
 
 @pytest.mark.parametrize("username", ["admin", "finance.county", "finance.town", "auditor"])
