@@ -79,9 +79,10 @@ def load(places: dict) -> None:
         services.deposit_confirm(actor=staff, transfer_id=deposit.transfer_id,
                                  bank_reference=f"DY{org.pk:05d}01", reason=REASON)  # fmt: skip
     main = accounts[0]
-    # Receivable: announced, not yet arrived.
+    # Receivable: announced, not yet arrived (the demo organization's own receivable money
+    # is the projects' milestone payments).
     services.deposit_announce(
-        actor=staff, account_id=main.pk, kind="other", funding_source_id=source.pk,
+        actor=staff, account_id=accounts[-1].pk, kind="other", funding_source_id=source.pk,
         amount="1500.00", payer="东营区民政局", memo="第二批补助（未到账）",
         idempotency_key=f"demo:deposit:{member.pk}:2", reason=REASON,
     )  # fmt: skip

@@ -408,10 +408,9 @@ def _outside_party(
                 kind=AccountKind.EXTERNAL,
                 name=name[:200],
                 code=code,
-                scope=AccountScope(
-                    region_path=account.federation.township.path,
-                    federation_id=account.federation_id,
-                ),
+                # The township's officers and auditors read it; federation staff see their
+                # custodial accounts, not every payer and payee.
+                scope=AccountScope(region_path=account.federation.township.path),
                 reason=_("outside party of custodial payments"),
             )
     except IntegrityError:
