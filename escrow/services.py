@@ -955,7 +955,7 @@ def _tell_representative(claim: ExpenseClaim, reason: str) -> None:
     notify(
         user=claim.created_by,
         key=f"escrow.claim:{claim.pk}:{claim.state}:{timezone.now():%Y%m%d%H%M%S}",
-        kind="expense_claim",
+        kind="escrow_claim_decided",
         message=_("Expense claim #%(id)s (%(title)s): %(state)s. %(reason)s")
         % {
             "id": claim.pk,
