@@ -53,6 +53,11 @@ class ReasonForm(forms.Form):
 class EscrowAdmin(ScopedReadOnlyAdmin):
     """Read in scope; change only through the workflow actions (the services)."""
 
+    def get_readonly_fields(self, request, obj=None):
+        # Every field is shown, none is a form field (also on a historical version's page).
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*dict.fromkeys([*fields, *(self.fields or [])])]
+
     def _with_reason(self, request, queryset, call, title, done_message):
         """An action that asks for a reason first, then calls `call(obj, reason)` for each."""
         if "apply" in request.POST:
