@@ -204,6 +204,18 @@ CELERY_BEAT_SCHEDULE["projects-release-expired-allocations"] = {
     "task": "projects.release_expired_allocations",
     "schedule": crontab(hour=1, minute=30),
 }
+# Escrow: last month's statement of every custodial account (idempotent: run again, nothing
+# new), on the 1st at 01:30; overdue advances reminded every morning.
+CELERY_BEAT_SCHEDULE["escrow-monthly-statements"] = {
+    "task": "escrow.monthly_statements",
+    "schedule": crontab(day_of_month=1, hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["escrow-remind-advances"] = {
+    "task": "escrow.remind_overdue_advances",
+    "schedule": crontab(hour=8, minute=0),
+}
+# Days an advance (a claim paid before its vouchers) has to bring them, for new accounts.
+ESCROW_ADVANCE_VOUCHER_DAYS = env.int("ESCROW_ADVANCE_VOUCHER_DAYS", default=30)
 
 REST_FRAMEWORK = {
     # Token first: DRF answers an anonymous request with the first class's challenge, so
@@ -257,6 +269,14 @@ SPECTACULAR_SETTINGS = {
         "LedgerTransferStateEnum": "ledger.models.TransferState",
         # core
         "VerificationStatusEnum": "core.models.VerificationRun.Status",
+        # escrow
+        "EscrowAccountStateEnum": "escrow.models.AccountState",
+        "EscrowDepositStateEnum": "escrow.models.DepositState",
+        "EscrowDepositKindEnum": "escrow.models.DepositKind",
+        "EscrowClaimStateEnum": "escrow.models.ClaimState",
+        "EscrowExpenseCategoryEnum": "escrow.models.ExpenseCategory",
+        "EscrowMatchStateEnum": "escrow.models.MatchState",
+        "EscrowBankStatementStateEnum": "escrow.models.BankStatementState",
         # funds
         "FundsSourceKindEnum": "funds.models.SourceKind",
         "FundsApprovalStateEnum": "funds.models.ApprovalState",

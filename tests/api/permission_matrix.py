@@ -194,6 +194,53 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/evaluations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/evaluations/"):                         (ALLOW, ALLOW,  SCOPED, SCOPED, 403,    403,   401),
     ("GET", "/api/v1/evaluations/{id}/"):                     (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    # escrow/: custodial accounts, deposits, expense claims, statements, bank statements.
+    # Federation staff act on their federation's accounts; the representative on its own
+    # claims; finance officers of the region may freeze; auditors read; a representative
+    # sees no bank statement (the federation's bank account).
+    ("GET", "/api/v1/custodial-accounts/"):                   (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/custodial-accounts/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/custodial-accounts/dashboard/"):         (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("GET", "/api/v1/custodial-accounts/{id}/"):              (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/custodial-accounts/{id}/"):            (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/custodial-accounts/{id}/receivable/"):   (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/custodial-accounts/{id}/freeze/"):      (ALLOW, ALLOW,  SCOPED, SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/custodial-accounts/{id}/unfreeze/"):    (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    403,   401),
+    ("POST", "/api/v1/custodial-accounts/{id}/return-remainder/"): (ALLOW, 403, 403,  SCOPED, 404,    403,   401),
+    ("POST", "/api/v1/custodial-accounts/{id}/close/"):       (ALLOW, 403,    403,    SCOPED, 404,    403,   401),
+    ("GET", "/api/v1/deposits/"):                             (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/deposits/"):                            (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/deposits/confirm/"):                    (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/deposits/{id}/"):                        (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/deposits/{id}/void/"):                  (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/expense-claims/"):                       (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/expense-claims/"):                      (ALLOW, 403,    403,    403,    SCOPED, 403,   401),
+    ("GET", "/api/v1/expense-claims/{id}/"):                  (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("PATCH", "/api/v1/expense-claims/{id}/"):                (ALLOW, 403,    403,    403,    SCOPED, 403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/lines/"):           (ALLOW, 403,    403,    403,    SCOPED, 403,   401),
+    ("DELETE", "/api/v1/expense-claims/{id}/lines/{line_id}/"): (ALLOW, 403,  403,    403,    SCOPED, 403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/vouchers/"):        (ALLOW, 403,    403,    SCOPED, SCOPED, 403,   401),
+    ("GET", "/api/v1/expense-claims/{id}/vouchers/{voucher_id}/"): (ALLOW, ALLOW, SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/expense-claims/{id}/submit/"):          (ALLOW, 403,    403,    403,    SCOPED, 403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/withdraw/"):        (ALLOW, 403,    403,    403,    SCOPED, 403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/forward/"):         (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/return/"):          (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/reject/"):          (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("POST", "/api/v1/expense-claims/{id}/pay/"):             (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/statements/"):                           (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/statements/"):                          (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/statements/on-demand/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/statements/{id}/"):                      (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/statements/{id}/download/"):             (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("GET", "/api/v1/bank-statements/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
+    ("POST", "/api/v1/bank-statements/"):                     (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/bank-statements/{id}/"):                 (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("GET", "/api/v1/bank-statements/{id}/lines/"):           (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("GET", "/api/v1/bank-statements/{id}/report/"):          (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
+    ("POST", "/api/v1/bank-statements/{id}/matches/"):        (ALLOW, 403,    403,    SCOPED, 404,    403,   401),
+    ("POST", "/api/v1/bank-statements/{id}/matches/{match_id}/confirm/"): (ALLOW, 403, 403, SCOPED, 404, 403, 401),
+    ("POST", "/api/v1/bank-statements/{id}/matches/{match_id}/remove/"): (ALLOW, 403, 403, SCOPED, 404, 403, 401),
+    ("POST", "/api/v1/bank-statements/{id}/reconcile/"):      (ALLOW, 403,    403,    SCOPED, 404,    403,   401),
 }
 # fmt: on
 
@@ -778,6 +825,143 @@ REQUESTS = {
     ),
     ("GET", "/api/v1/evaluations/{id}/"): _a_b("evaluation"),
 }
+
+
+def _escrow_path(name, **extra):
+    """In scope: township A's escrow object; out: B's (extra path params named likewise)."""
+    return lambda w, role: tuple(
+        Req(path={"id": w[f"{name}_{side}"].pk,
+                  **{k: w[f"{v}_{side}"].pk for k, v in extra.items()}},
+            body=_escrow_body(name))
+        for side in ("a", "b")
+    )  # fmt: skip
+
+
+def _escrow_body(name):
+    return {"reason": "测试"} if name in ("empty_account", "frozen_account") else None
+
+
+def _escrow_step(name, body):
+    return lambda w, role: tuple(
+        Req(path={"id": w[f"{name}_{side}"].pk}, body=dict(body)) for side in ("a", "b")
+    )
+
+
+def _escrow_body_side(make):
+    return lambda w, role: (Req(body=make(w, "a")), Req(body=make(w, "b")))
+
+
+def _escrow_upload(w, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def one(side):
+        upload = SimpleUploadedFile("票据.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        return Req(path={"id": w[f"claim_{side}"].pk}, body={"file": upload}, multipart=True)
+
+    return one("a"), one("b")
+
+
+def _bank_import(w, role):
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    first = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
+    first = first.replace(day=1)
+
+    def one(side):
+        csv = f"日期,金额\n{first.isoformat()},10.00\n".encode()
+        return Req(multipart=True, body={
+            "federation": w[f"federation_{side}"].pk, "file": SimpleUploadedFile("b.csv", csv),
+            "year": first.year, "month": first.month, "opening_balance": "0.00",
+            "closing_balance": "10.00", "mapping": '{"date": "日期", "amount": "金额"}',
+        })  # fmt: skip
+
+    return one("a"), one("b")
+
+
+def _last_month():
+    import datetime
+
+    last = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
+    return last.year, last.month
+
+
+REQUESTS.update({
+    ("POST", "/api/v1/custodial-accounts/"): _escrow_body_side(lambda w, s: {
+        "federation": w[f"federation_{s}"].pk, "organization": w[f"custody_org_{s}"].pk}),
+    ("GET", "/api/v1/custodial-accounts/{id}/"): _a_b("escrow_account"),
+    ("PATCH", "/api/v1/custodial-accounts/{id}/"): _escrow_step(
+        "escrow_account", {"advance_voucher_days": 20}),
+    ("GET", "/api/v1/custodial-accounts/{id}/receivable/"): _a_b("escrow_account"),
+    ("POST", "/api/v1/custodial-accounts/{id}/freeze/"): _escrow_step(
+        "escrow_account", {"reason": "核查"}),
+    ("POST", "/api/v1/custodial-accounts/{id}/unfreeze/"): _escrow_step(
+        "frozen_account", {"reason": "核查完毕"}),
+    ("POST", "/api/v1/custodial-accounts/{id}/return-remainder/"): _escrow_step(
+        "empty_account", {"reason": "退回"}),
+    ("POST", "/api/v1/custodial-accounts/{id}/close/"): _escrow_step(
+        "empty_account", {"reason": "注销"}),
+    ("POST", "/api/v1/deposits/"): _escrow_body_side(lambda w, s: {
+        "account": w[f"escrow_account_{s}"].pk, "kind": "other",
+        "funding_source": w[f"fsource_{s}"].pk, "amount": "10.00", "payer": "捐赠人",
+        "idempotency_key": f"matrix-{s}"}),
+    ("POST", "/api/v1/deposits/confirm/"): _escrow_body_side(lambda w, s: {
+        "transfer": w[f"receivable_transfer_{s}"], "bank_reference": f"R-{s}"}),
+    ("GET", "/api/v1/deposits/{id}/"): _a_b("deposit"),
+    ("POST", "/api/v1/deposits/{id}/void/"): _escrow_step("deposit", {"reason": "未到账"}),
+    ("POST", "/api/v1/expense-claims/"): _escrow_body_side(lambda w, s: {
+        "account": w[f"escrow_account_{s}"].pk, "title": "新报销"}),
+    ("GET", "/api/v1/expense-claims/{id}/"): _a_b("claim"),
+    ("PATCH", "/api/v1/expense-claims/{id}/"): _escrow_step("claim", {"title": "改名"}),
+    ("POST", "/api/v1/expense-claims/{id}/lines/"): lambda w, role: tuple(
+        Req(path={"id": w[f"claim_{s}"].pk}, body={
+            "category": "venue", "amount": "20.00", "payee_name": "场地方",
+            "payee_bank": "农业银行", "payee_account_number": "6228481234567",
+            "funding_source": w[f"fsource_{s}"].pk}) for s in ("a", "b")),
+    ("DELETE", "/api/v1/expense-claims/{id}/lines/{line_id}/"): _escrow_path(
+        "claim", line_id="claim_line"),
+    ("POST", "/api/v1/expense-claims/{id}/vouchers/"): _escrow_upload,
+    ("GET", "/api/v1/expense-claims/{id}/vouchers/{voucher_id}/"): _escrow_path(
+        "claim", voucher_id="voucher"),
+    ("POST", "/api/v1/expense-claims/{id}/submit/"): _escrow_step("claim", {}),
+    ("POST", "/api/v1/expense-claims/{id}/withdraw/"): _escrow_step("claim", {}),
+    ("POST", "/api/v1/expense-claims/{id}/forward/"): _escrow_step("claim_submitted", {}),
+    ("POST", "/api/v1/expense-claims/{id}/return/"): _escrow_step(
+        "claim_submitted", {"reason": "请补充"}),
+    ("POST", "/api/v1/expense-claims/{id}/reject/"): _escrow_step(
+        "claim_submitted", {"reason": "不合规"}),
+    ("POST", "/api/v1/expense-claims/{id}/pay/"): lambda w, role: tuple(
+        Req(path={"id": w[f"claim_approved_{s}"].pk},
+            body={"payout_reference": f"P-{s}", "idempotency_key": f"pay-{s}"})
+        for s in ("a", "b")),
+    ("POST", "/api/v1/statements/"): _escrow_body_side(lambda w, s: {
+        "account": w[f"empty_account_{s}"].pk, "year": _last_month()[0],
+        "month": _last_month()[1]}),
+    ("GET", "/api/v1/statements/on-demand/"): lambda w, role: tuple(
+        Req(query={"account": w[f"escrow_account_{s}"].pk, "start": "2026-01-01",
+                   "end": "2026-12-31"}) for s in ("a", "b")),
+    ("GET", "/api/v1/statements/{id}/"): _a_b("statement"),
+    ("GET", "/api/v1/statements/{id}/download/"): lambda w, role: tuple(
+        Req(path={"id": w[f"statement_{s}"].pk}, query={"file_type": "csv"})
+        for s in ("a", "b")),
+    ("POST", "/api/v1/bank-statements/"): _bank_import,
+    ("GET", "/api/v1/bank-statements/{id}/"): _a_b("bank"),
+    ("GET", "/api/v1/bank-statements/{id}/lines/"): _a_b("bank"),
+    ("GET", "/api/v1/bank-statements/{id}/report/"): _a_b("bank"),
+    ("POST", "/api/v1/bank-statements/{id}/matches/"): lambda w, role: tuple(
+        Req(path={"id": w[f"bank_{s}"].pk}, body={
+            "line": w[f"bank_loose_line_{s}"].pk,
+            "transfer": w[f"bank_loose_transfer_{s}"], "reason": "人工匹配"})
+        for s in ("a", "b")),
+    ("POST", "/api/v1/bank-statements/{id}/matches/{match_id}/confirm/"): lambda w, role: tuple(
+        Req(path={"id": w[f"bank_{s}"].pk, "match_id": w[f"bank_match_{s}"].pk}, body={})
+        for s in ("a", "b")),
+    ("POST", "/api/v1/bank-statements/{id}/matches/{match_id}/remove/"): lambda w, role: tuple(
+        Req(path={"id": w[f"bank_{s}"].pk, "match_id": w[f"bank_match_{s}"].pk},
+            body={"reason": "更正"}) for s in ("a", "b")),
+    ("POST", "/api/v1/bank-statements/{id}/reconcile/"): _escrow_step("bank", {}),
+})  # fmt: skip
 
 
 def expected(key: tuple[str, str]) -> dict:

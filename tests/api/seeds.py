@@ -417,6 +417,112 @@ def seed_projects(world) -> None:
         )  # fmt: skip
 
 
+def seed_escrow(world) -> None:
+    """Per township: custodial accounts (one with money, one empty, one frozen, and a member
+    without one yet), deposits (arrived, receivable), claims (draft, submitted, approved), a
+    voucher, last month's statement, and this month's bank statement with a suggested match
+    and a line left unmatched."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from access.models import Role
+    from approvals import services as approvals
+    from escrow import reconciliation, services, statements
+    from escrow.models import BankMatch
+    from federations.models import Membership
+    from tests.factories import make_user
+    from tests.federations.factories import make_org
+
+    o, u = world.objects, world.users
+    approvals.policy_create(
+        actor=u["administrator"], kind=services.STEP_CLAIM, region=o["city"], reason="测试",
+        tiers=[{"above_amount": "0", "level": "township", "count": 1}],
+    )  # fmt: skip
+    o["user_org_rep_b"] = make_user("api_org_rep_b", Role.ORGANIZATION_REP, organization=o["org_b"])
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    today = timezone.localdate()
+    last_year, last_month = statements.previous_month(today)
+    for side in ("a", "b"):
+        fed, community = o[f"federation_{side}"], o[f"comm_{side}1"]
+        staff = u["federation_staff"] if side == "a" else o["user_federation_staff_b"]
+        rep = u["organization_rep"] if side == "a" else o["user_org_rep_b"]
+        officer = u["finance_town"] if side == "a" else o["user_finance_town_b"]
+        members = {}
+        for name in ("open", "empty", "frozen"):
+            org = make_org(community, f"{community.name}{name}队")
+            Membership(federation=fed, organization=org, joined_on=today.replace(day=1)).save()
+            members[name] = org
+        o[f"custody_org_{side}"] = members["open"]
+        account = services.account_open(actor=staff, federation_id=fed.pk,
+                                        organization_id=o[f"org_{side}"].pk)  # fmt: skip
+        o[f"escrow_account_{side}"] = account
+        o[f"empty_account_{side}"] = services.account_open(
+            actor=staff, federation_id=fed.pk, organization_id=members["empty"].pk)  # fmt: skip
+        frozen = services.account_open(actor=staff, federation_id=fed.pk,
+                                       organization_id=members["frozen"].pk)  # fmt: skip
+        o[f"frozen_account_{side}"] = services.account_freeze(
+            actor=staff, account_id=frozen.pk, reason="核查")  # fmt: skip
+        source = o[f"fsource_{side}"]
+
+        def deposit(amount, ref=None, *, account=account, staff=staff, source=source, side=side):
+            made = services.deposit_announce(
+                actor=staff, account_id=account.pk, kind="other", funding_source_id=source.pk,
+                amount=amount, payer="东营区民政局", idempotency_key=f"api-{side}-{amount}",
+            )  # fmt: skip
+            if ref:
+                made = services.deposit_confirm(actor=staff, transfer_id=made.transfer_id,
+                                                bank_reference=ref)  # fmt: skip
+            return made
+
+        o[f"deposit_done_{side}"] = deposit("5000.00", f"B-{side}-1")
+        o[f"deposit_second_{side}"] = deposit("700.00", f"B-{side}-2")
+        o[f"deposit_{side}"] = deposit("300.00")  # receivable
+        o[f"receivable_transfer_{side}"] = o[f"deposit_{side}"].transfer_id
+
+        def claim(title, *, rep=rep, account=account, source=source):
+            made = services.claim_create(actor=rep, account_id=account.pk, title=title)
+            line = services.line_add(
+                actor=rep, claim_id=made.pk, category="materials", amount="100.00",
+                payee_name="文具店", payee_bank="工商银行", payee_account_number="622202123456789",
+                funding_source_id=source.pk,
+            )  # fmt: skip
+            voucher = services.voucher_add(
+                actor=rep, claim_id=made.pk,
+                file=SimpleUploadedFile("发票.pdf", pdf, content_type="application/pdf"),
+            )  # fmt: skip
+            return made, line, voucher
+
+        o[f"claim_{side}"], o[f"claim_line_{side}"], o[f"voucher_{side}"] = claim("草稿")
+        submitted, _line, _voucher = claim("已提交")
+        services.claim_submit(actor=rep, claim_id=submitted.pk)
+        o[f"claim_submitted_{side}"] = submitted
+        approved, _line, _voucher = claim("已批准")
+        services.claim_submit(actor=rep, claim_id=approved.pk)
+        request = services.claim_forward(actor=staff, claim_id=approved.pk)
+        approvals.request_approve(actor=officer, request_id=request.pk, reason="同意")
+        o[f"claim_approved_{side}"] = approved
+        o[f"statement_{side}"], _new = statements.statement_generate(
+            account=account, year=last_year, month=last_month)  # fmt: skip
+        day = today.isoformat()
+        csv = f"日期,金额,流水号\n{day},5000.00,B-{side}-1\n{day},700.00,X\n"
+        bank = reconciliation.bank_statement_import(
+            actor=staff, federation_id=fed.pk,
+            file=SimpleUploadedFile("bank.csv", csv.encode()), year=today.year,
+            month=today.month, opening_balance="0.00", closing_balance="5700.00",
+            mapping={"date": "日期", "amount": "金额", "reference": "流水号"},
+        )  # fmt: skip
+        o[f"bank_{side}"] = bank
+        o[f"bank_match_{side}"] = BankMatch.objects.get(line__statement=bank, line__row=2)
+        loose = BankMatch.objects.get(line__statement=bank, line__row=3)
+        o[f"bank_loose_line_{side}"] = loose.line
+        o[f"bank_loose_transfer_{side}"] = loose.transfer_id
+        reconciliation.match_remove(actor=staff, match_id=loose.pk, reason="待人工匹配")
+
+
+SEEDS = [seed_federations, seed_ledger, seed_jobs, seed_approvals, seed_funds, seed_projects,
+         seed_escrow]  # fmt: skip
+
+
 SEEDS = [
     seed_federations,
     seed_ledger,
@@ -425,6 +531,7 @@ SEEDS = [
     seed_funds,
     seed_campaigns,
     seed_projects,
+    seed_escrow,
 ]
 
 

@@ -32,9 +32,12 @@ def test_the_federation_login_sees_its_custodial_account(as_user):
     transfers = client.get("/api/v1/ledger/transfers/").json()["results"]
     assert {t["kind"] for t in transfers} >= {"deposit", "expense", "payment"}
     assert custodial["demo:custodial:elderly"]["posted"] == "7400.00"
-    # the organization's custodial account by owner (projects pays into it: receivable)
-    owned = [a for code, a in custodial.items() if code.startswith("custodial:")]
-    assert len(owned) == 1 and owned[0]["posted"] == "0.00"
+    # the members' custodial accounts by owner, opened by escrow (projects pays into the demo
+    # organization's: receivable); the demo organization's holds what escrow confirmed and paid
+    owned = {a["owner_id"]: a for code, a in custodial.items() if code.startswith("custodial:")}
+    assert len(owned) == 5
+    demo_org = User.objects.get(username="orgrep").role_assignments.get().organization_id
+    assert owned[demo_org]["posted"] == "5000.00"
 
 
 @pytest.mark.parametrize("username", ["admin", "finance.county", "finance.town", "auditor"])

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import translation
 
 from access import demo as access_demo
+from escrow import demo as escrow_demo
 from federations import demo as federations_demo
 from funds import demo as funds_demo
 from funds.campaigns import demo as campaigns_demo
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             logins += funds_demo.load(places, password=access_demo.DEMO_PASSWORD)
             logins += campaigns_demo.load(places, password=access_demo.DEMO_PASSWORD)
             projects_demo.load(places)
+            escrow_demo.load(places)
         with translation.override("zh-hans"):
             self.stdout.write("演示账号 / demo logins (password: %s)" % access_demo.DEMO_PASSWORD)
             for role, username, scope in logins:

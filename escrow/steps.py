@@ -1,0 +1,27 @@
+"""The approval step escrow owns (`expense_claim`), registered from EscrowConfig.ready()."""
+
+from django.utils.translation import gettext_lazy as _
+
+from approvals.registry import register_step
+
+from . import services
+from .models import ExpenseClaim
+
+
+def _describe_claims(ids: list[int]) -> dict[int, str]:
+    return {
+        c.pk: f"{c.account.organization.name}：{c.title}"
+        for c in ExpenseClaim.objects.filter(pk__in=ids).select_related("account__organization")
+    }
+
+
+def register() -> None:
+    register_step(
+        services.STEP_CLAIM,
+        label=_("Expense claim"),
+        on_approved=services.claim_approved,
+        on_rejected=services.claim_rejected,
+        on_returned=services.claim_returned,
+        on_withdrawn=services.claim_withdrawn,
+        describe=_describe_claims,
+    )
