@@ -106,3 +106,11 @@ def chromium():
 def screenshots():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_collection_modifyitems(items):
+    """The first browser test also waits for the demo to be migrated and seeded (a minute
+    or two on a busy machine): a longer limit than the suite's 300 s."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.timeout(900))
