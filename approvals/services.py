@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +54,6 @@ from .selectors import (
     delegations_visible_to,
     officer_regions,
     policy_for,
-    regions_delegated_away,
     requests_visible_to,
     required_levels,
 )
@@ -309,7 +309,12 @@ def _lock_visible(actor, request_id) -> ApprovalRequest:
     """The request, locked; 404 when missing or outside the actor's scope."""
     if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id <= 0:
         raise NotFound(_("No such approval request."))
-    request = ApprovalRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+    request = (
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("submitter")  # the outcome's notice goes to them
+        .filter(pk=request_id)
+        .first()
+    )
     if request is None or not requests_visible_to(actor).filter(pk=request.pk).exists():
         raise NotFound(_("No such approval request."))
     return request
@@ -327,7 +332,12 @@ def _choose_requirement(actor, request: ApprovalRequest, requirements):
         raise NotPermitted(
             _("Only finance officers decide approval requests."), code="role_required"
         )
-    away = regions_delegated_away(actor)
+    # One read for both sides of the actor's delegations in force: those given away (they
+    # stop the actor deciding there) and those received (the decision records it).
+    in_force = list(
+        delegations_in_force().filter(Q(from_user=actor) | Q(to_user=actor)).order_by("id")
+    )
+    away = {d.region_id for d in in_force if d.from_user_id == actor.pk}
     matching = [r for r in requirements if r.region_id in held]
     open_here = [r for r in matching if r.is_open and r.region_id not in away]
     if not open_here:
@@ -346,11 +356,9 @@ def _choose_requirement(actor, request: ApprovalRequest, requirements):
         )
     rank = {level.value: i for i, level in enumerate(LEVEL_ORDER)}
     chosen = min(open_here, key=lambda r: (rank[r.level], r.pk))
-    delegation = (
-        delegations_in_force()
-        .filter(to_user=actor, region_id=chosen.region_id)
-        .order_by("id")
-        .first()
+    delegation = next(
+        (d for d in in_force if d.to_user_id == actor.pk and d.region_id == chosen.region_id),
+        None,
     )
     return chosen, delegation
 
@@ -425,9 +433,10 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
             reason=reason,
             decided_at=timezone.now(),
         )
+        # No savepoint: the request is locked and the decision checked above, and should
+        # the unique key still refuse it, the Conflict rolls this whole transaction back.
         try:
-            with transaction.atomic():
-                decision.save()
+            decision.save()
         except IntegrityError:
             raise _already_decided() from None
         if verdict == Verdict.APPROVE:

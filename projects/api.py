@@ -8,6 +8,7 @@ Approving or rejecting is done where every approval is: `/api/v1/approvals/{id}/
 import django_filters
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,9 +20,9 @@ from rest_framework.views import APIView
 
 from core.api.filters import IntegerFilter
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
-from core.documents import download
+from core.documents import CONTENT_TYPES, download
 from core.errors import InvalidInput
-from core.uploads import serve_private
+from core.uploads import JPEG, PDF, PNG, serve_private
 from funds.models import PurchaseCategory
 
 from . import compliance, disclosure, services
@@ -58,6 +59,10 @@ from .selectors import (
 )
 
 # --------------------------------------------------------------------------- shared
+
+
+# An uploaded file is served with its own type (checked from its content at upload).
+PRIVATE_FILE_RESPONSES = {(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)}
 
 
 class ProjectReasonInput(StrictInputSerializer):
@@ -437,15 +442,18 @@ class DisclosureView(APIView):
             OpenApiParameter("fiscal_year", int, required=True),
             OpenApiParameter("file_format", str, enum=["csv", "xlsx"], required=False),
         ],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, CONTENT_TYPES["csv"]): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request):
         year = request.query_params.get("fiscal_year", "")
         fmt = request.query_params.get("file_format", "csv")
         if not year.isdigit() or not 2000 <= int(year) <= 2100:
-            raise InvalidInput(fields={"fiscal_year": ["A year, such as 2026."]})
+            raise InvalidInput(fields={"fiscal_year": [_("A year, such as 2026.")]})
         if fmt not in ("csv", "xlsx"):
-            raise InvalidInput(fields={"file_format": ["csv or xlsx."]})
+            raise InvalidInput(fields={"file_format": [_("csv or xlsx.")]})
         year = int(year)
         content = disclosure.export_csv(year) if fmt == "csv" else disclosure.export_xlsx(year)
         return download(content, f"disclosure-{year}", fmt)
@@ -629,7 +637,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(ContractSerializer(contract).data)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(responses=PRIVATE_FILE_RESPONSES)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def scan(self, request, pk=None):
         """The signed scan, only to users who see the contract."""
@@ -771,7 +779,10 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[OpenApiParameter("evidence_id", int, OpenApiParameter.PATH)],
+        responses=PRIVATE_FILE_RESPONSES,
+    )
     @action(
         detail=True,
         methods=["get"],

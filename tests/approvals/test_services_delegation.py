@@ -97,3 +97,28 @@ def test_revoking(aw):
     with pytest.raises(Conflict) as exc:
         services.delegation_revoke(actor=aw["town_a"], delegation_id=d.pk)
     assert exc.value.code == "already_revoked"
+
+
+def test_a_decision_reads_both_sides_of_its_delegations_in_one_statement(aw):
+    """The hot path of every decision (bench/projects.py): the delegations given and received
+    in one read, the submitter with the locked request, the decision without a savepoint;
+    the delegate still decides under the delegation and the delegator is still refused."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    req = aw.submit()
+    d = grant(aw)
+    with CaptureQueriesContext(connection) as refused, pytest.raises(NotPermitted):
+        services.request_approve(actor=aw["town_a"], request_id=req.pk)
+    with CaptureQueriesContext(connection) as decided:
+        services.request_approve(actor=aw["town_a2"], request_id=req.pk, reason="代为审批")
+    for captured in (refused, decided):
+        sqls = [q["sql"] for q in captured.captured_queries]
+        assert sum('FROM "approvals_delegation"' in s for s in sqls) == 1
+        assert not any(s.startswith('SELECT "access_user"') for s in sqls)
+    sqls = [q["sql"] for q in decided.captured_queries]
+    insert = next(
+        i for i, s in enumerate(sqls) if s.startswith('INSERT INTO "approvals_approvaldecision"')
+    )
+    assert not sqls[insert - 1].startswith("SAVEPOINT")
+    assert ApprovalDecision.objects.get(request=req).delegation == d
