@@ -35,8 +35,8 @@ def _example(parameter) -> str:
     schema = parameter.get("schema", {})
     if schema.get("format") == "uuid":
         return str(uuid.uuid4())
-    if schema.get("type") == "integer":
-        return "1"
+    if schema.get("type") == "integer" or schema.get("pattern") == "^[0-9]+$":
+        return "1"  # a digits-only pattern: the route's own regex (e.g. an action's sub-id)
     return "x"
 
 
