@@ -453,7 +453,7 @@ def campaign_close(*, actor, campaign_id: int, reason: str = "") -> Campaign:
             "r": f"{total:.2f}", "t": f"{campaign.target_amount:.2f}"}  # fmt: skip
         if not succeeded and campaign.outcome_rule == OutcomeRule.ALL_OR_NOTHING and total > 0:
             campaign.refund_job = jobs.start(
-                kind=REFUND_JOB, owner=actor, params={"campaign": campaign.pk},
+                kind=REFUND_JOB, owner=actor, params={"campaign_id": campaign.pk},
                 reason=_("refunds of failed campaign #%(id)d") % {"id": campaign.pk},
             )  # fmt: skip
         set_reason(campaign, f"{reason or _('closed')}（{note}）").save()
@@ -732,7 +732,7 @@ def refund_campaign_job(job, progress):
     """Refund every donation of a failed all-or-nothing campaign, one transaction each.
     Idempotent: a donation already refunded is skipped, so a redelivered or re-run job
     refunds nothing twice. One whose money is no longer there is reported, not hidden."""
-    campaign = Campaign.objects.get(pk=job.params["campaign"])
+    campaign = Campaign.objects.get(pk=job.params["campaign_id"])
     ids = list(
         Donation.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)
     )
@@ -753,7 +753,7 @@ def refund_campaign_job(job, progress):
             refused.append({"donation": pk, "detail": str(exc.detail)})
         progress(done=i)
     progress(done=len(ids), force=True)
-    return {"campaign": campaign.pk, "refunded_count": refunded, "already_refunded_count": already,
+    return {"campaign_id": campaign.pk, "refunded_count": refunded, "already_refunded_count": already,
             "refused": refused}  # fmt: skip
 
 
@@ -768,7 +768,7 @@ def refund_campaign_again(*, actor, campaign_id: int, reason: str = ""):
             raise Conflict(_("Only a failed all-or-nothing campaign is refunded as a whole."),
                            code="campaign_state")  # fmt: skip
         campaign.refund_job = jobs.start(
-            kind=REFUND_JOB, owner=actor, params={"campaign": campaign.pk},
+            kind=REFUND_JOB, owner=actor, params={"campaign_id": campaign.pk},
             reason=reason or _("refunds of failed campaign #%(id)d") % {"id": campaign.pk},
         )  # fmt: skip
         set_reason(campaign, reason or _("refunds started again")).save()
