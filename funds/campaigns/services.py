@@ -753,8 +753,8 @@ def refund_campaign_job(job, progress):
             refused.append({"donation": pk, "detail": str(exc.detail)})
         progress(done=i)
     progress(done=len(ids), force=True)
-    return {"campaign_id": campaign.pk, "refunded_count": refunded, "already_refunded_count": already,
-            "refused": refused}  # fmt: skip
+    return {"campaign_id": campaign.pk, "refunded_count": refunded,
+            "already_refunded_count": already, "refused": refused}  # fmt: skip
 
 
 def refund_campaign_again(*, actor, campaign_id: int, reason: str = ""):
