@@ -19,10 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.filters import IntegerFilter
+from core.api.schema import PRIVATE_FILE_RESPONSES
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
 from core.documents import CONTENT_TYPES, download
 from core.errors import InvalidInput
-from core.uploads import JPEG, PDF, PNG, serve_private
+from core.uploads import serve_private
 from funds.models import PurchaseCategory
 
 from . import compliance, disclosure, services
@@ -59,10 +60,6 @@ from .selectors import (
 )
 
 # --------------------------------------------------------------------------- shared
-
-
-# An uploaded file is served with its own type (checked from its content at upload).
-PRIVATE_FILE_RESPONSES = {(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)}
 
 
 class ProjectReasonInput(StrictInputSerializer):

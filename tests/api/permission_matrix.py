@@ -117,6 +117,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/charity-funds/"):                       (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
     ("GET", "/api/v1/charity-funds/{id}/"):                   (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("POST", "/api/v1/charity-funds/{id}/agreement/"):        (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/charity-funds/{id}/agreement-scan/"):    (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("POST", "/api/v1/charity-funds/{id}/submit/"):           (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
     # ledger/: read-only
     ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
@@ -723,6 +724,7 @@ REQUESTS = {
         _scan(w, "a"),
         _scan(w, "b"),
     ),
+    ("GET", "/api/v1/charity-funds/{id}/agreement-scan/"): _a_b("fund"),
     ("POST", "/api/v1/charity-funds/{id}/submit/"): _a_b_body("fund", {}),
     ("POST", "/api/v1/demands/"): lambda w, role: (
         Req(body={"community": w["comm_a1"].pk, "title": "新需求", "category": "elderly_care"}),

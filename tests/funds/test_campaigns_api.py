@@ -4,6 +4,7 @@ public read without donor names, receipts as data and PDF, statements, query cou
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from funds.campaigns import services as crowd
 from funds.campaigns.models import Campaign, Donation
 from tests.funds import campaign_factories as cf
 
@@ -12,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cw(fw, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "public")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     cf.setup_policies(fw)
     fw.charity = cf.holder(fw)
     return fw
@@ -122,6 +124,19 @@ def test_agreement_upload_checks_content(cw, client_for):
     assert r.status_code == 200 and r.json()["has_agreement_scan"]
     r = api.post(f"/api/v1/charity-funds/{fund.pk}/submit/", {}, format="json")
     assert r.status_code == 201
+
+
+def test_agreement_scan_is_served_in_scope_only(cw, client_for):
+    fund = cf.charity_fund(cw, cw.charity, open_it=False, scan=None)
+    url = f"/api/v1/charity-funds/{fund.pk}/agreement-scan/"
+    r = client_for(cw["county"]).get(url)
+    assert r.status_code == 400 and r.json()["code"] == "no_scan"
+    crowd.charity_fund_upload_agreement(actor=cw["county"], fund_id=fund.pk, filename="a.pdf",
+                                        content=cf.PDF)  # fmt: skip
+    r = client_for(cw["auditor"]).get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert b"".join(r.streaming_content) == cf.PDF and r["X-Content-Type-Options"] == "nosniff"
+    assert client_for(cw["other_county"]).get(url).status_code == 404
 
 
 def test_fund_without_qualification_is_a_400(cw, client_for):
