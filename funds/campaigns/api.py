@@ -537,6 +537,7 @@ class ReceiptDataOut(serializers.Serializer):
     donor_identifier = serializers.CharField(allow_blank=True)
     amount = MoneyField()
     amount_text = serializers.CharField()
+    amount_in_capitals = serializers.CharField(help_text="人民币大写, e.g. 壹佰元整")
     purpose = serializers.CharField()
     donated_on = serializers.DateField()
     channel = serializers.CharField()

@@ -3,6 +3,7 @@ public read without donor names, receipts as data and PDF, statements, query cou
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 
 from funds.campaigns import services as crowd
 from funds.campaigns.models import Campaign, Donation
@@ -85,6 +86,9 @@ def test_receipt_as_data_and_pdf(cw, client_for):
     detail = api.get(f"/api/v1/receipts/{rid}/").json()
     assert detail["printed"]["donor_name"] == "周八" and detail["printed"]["amount"] == "88.00"
     assert detail["printed"]["purpose"] == c.title and not detail["printed"]["void"]
+    assert detail["printed"]["amount_in_capitals"] == "捌拾捌元整"
+    html = render_to_string("funds/receipt.html", {"r": detail["printed"]})
+    assert "捌拾捌元整" in html and "金额大写" in html
     pdf = api.get(f"/api/v1/receipts/{rid}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     r = api.post(f"/api/v1/receipts/{rid}/void/", {"reason": "开错"}, format="json")
