@@ -426,8 +426,8 @@ def _posted_legs(transfer_kind, from_account, to_account, source_id, amount, pen
 class _Refused(Exception):
     """A guard did not pass: roll back, then explain."""
 
-    def __init__(self, step: _Step, leg: _Leg | None, level: str):
-        self.step = step
+    def __init__(self, index: int, leg: _Leg | None, level: str):
+        self.index = index  # of the step in its call
         self.leg = leg
         self.level = level
 
@@ -515,12 +515,12 @@ def _refused_step(exc, steps: list[_Step]) -> _Refused | None:
     found = _writer_error(exc)
     if found is None or found[0] != "refused":
         return None
-    step = steps[int(found[1]) - 1]
+    index = int(found[1]) - 1
     account_id, level = int(found[2]), found[3]
     if level == "source_closed":
-        return _Refused(step, None, level)
-    leg = next(leg for leg in step.legs if leg.account_id == account_id)
-    return _Refused(step, leg, level)
+        return _Refused(index, None, level)
+    leg = next(leg for leg in steps[index].legs if leg.account_id == account_id)
+    return _Refused(index, leg, level)
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -593,7 +593,7 @@ def _source_params(leg: _Leg) -> list:
     return params + [leg.account_id]
 
 
-def _sqlite_step(step: _Step) -> int | None:
+def _sqlite_step(index: int, step: _Step) -> int | None:
     """SQLite (the demo): the posting as separate statements, in ledger_write's order."""
     with connection.cursor() as cursor:
         cursor.execute(*step.head)
@@ -604,10 +604,10 @@ def _sqlite_step(step: _Step) -> int | None:
         for leg in (first, second):
             cursor.execute(_account_sql(leg.shape), _account_params(leg))
             if len(cursor.fetchall()) != 1:
-                raise _Refused(step, leg, "account")
+                raise _Refused(index, leg, "account")
             cursor.execute(_source_sql(leg.shape), _source_params(leg))
             if len(cursor.fetchall()) != 1:
-                raise _Refused(step, leg, "source")
+                raise _Refused(index, leg, "source")
         source_id = step.source.pk
         if first.active and source_id not in (first.account_id, second.account_id):
             cursor.execute(
@@ -615,7 +615,7 @@ def _sqlite_step(step: _Step) -> int | None:
                 [source_id],
             )
             if cursor.fetchone() is None:
-                raise _Refused(step, None, "source_closed")
+                raise _Refused(index, None, "source_closed")
     return row[0]
 
 
@@ -628,9 +628,11 @@ def _constraint(exc) -> str:
     return getattr(diag, "constraint_name", None) or str(exc)
 
 
-def _explain(refused: _Refused):
-    """After the rollback: the domain error for a guard that did not pass."""
-    source, amount = refused.step.source, refused.step.amount
+def _explain(refused: _Refused, steps: list[_Step]):
+    """After the rollback: the domain error for a guard that did not pass. The shortfall
+    counts what the call's earlier steps took from the same account and share."""
+    step = steps[refused.index]
+    source, amount = step.source, step.amount
     if refused.level == "source_closed":
         return AccountInactive(account=source, field="source_account")
     leg = refused.leg
@@ -643,9 +645,17 @@ def _explain(refused: _Refused):
     share = SourceBalance.objects.filter(
         account_id=leg.account.pk, source_account_id=leg.source_id
     ).first()
-    share_available = share.available if share else Decimal("0.00")
-    if refused.level == "account" and balance.available < amount:
-        shortfall, level = amount - balance.available, "account"
+    earlier = [other for s in steps[: refused.index] for other in s.legs]
+    taken = sum((o.posted - o.pending for o in earlier if o.account_id == leg.account_id), ZERO)
+    available = balance.available + taken
+    taken_share = sum(
+        (o.posted - o.pending for o in earlier
+         if o.account_id == leg.account_id and o.source_id == leg.source_id),
+        ZERO,
+    )  # fmt: skip
+    share_available = (share.available if share else Decimal("0.00")) + taken_share
+    if refused.level == "account" and available < amount:
+        shortfall, level = amount - available, "account"
     else:
         shortfall, level = amount - share_available, "source"
     return Overdraft(
@@ -679,13 +689,13 @@ def _apply(steps: list[_Step]) -> list[int | None]:
         if db.vendor == "postgresql":
             return _pg_write(db, [step.op for step in steps])
         with transaction.atomic():
-            return [_sqlite_step(step) for step in steps]
+            return [_sqlite_step(i, step) for i, step in enumerate(steps)]
     except _Refused as refused:
-        raise _explain(refused) from None
+        raise _explain(refused, steps) from None
     except DatabaseError as exc:
         refused = _refused_step(exc, steps)
         if refused is not None:
-            raise _explain(refused) from None
+            raise _explain(refused, steps) from None
         found = _writer_error(exc)
         if found is not None and found[0] == "invalid":
             raise _invalid(found[2]) from exc

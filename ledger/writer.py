@@ -283,6 +283,9 @@ HARDEN = f"""
 DO $do$ BEGIN
     EXECUTE format('ALTER FUNCTION {WRITER} SET search_path = pg_catalog, %I, pg_temp',
                    current_schema());
+    -- the triggers it fires see the owner as current_user: a caller's audit.bypass (the
+    -- superuser path of core_append_only) never holds inside it
+    ALTER FUNCTION {WRITER} SET audit.bypass = 'off';
     REVOKE ALL ON FUNCTION {WRITER} FROM PUBLIC;
 END $do$;
 """

@@ -40,6 +40,7 @@ def test_several_postings_go_in_one_call(monkeypatch):
         actor=system(), from_account=src, to_account=commit, amount="300.00",
         source_account=src, kind="allocation", idempotency_key=key(),
     )  # fmt: skip
+    custody = account("custodial")
     calls = []
     real = services._write
     monkeypatch.setattr(services, "_write", lambda db, ops: calls.append(ops) or real(db, ops))
@@ -48,7 +49,7 @@ def test_several_postings_go_in_one_call(monkeypatch):
         postings=[
             Posting(commit, payee, "100.00", src, key(), kind="payment"),
             Posting(commit, payee, "50.00", src, key(), kind="payment"),
-            Posting(commit, account("custodial"), "25.00", src, key(), kind="payment",
+            Posting(commit, custody, "25.00", src, key(), kind="payment",
                     reserve=True),
         ],
     )  # fmt: skip
