@@ -10,6 +10,9 @@ and may only:
 - SELECT history tables: a history row goes in only through core_history_write, a SECURITY
   DEFINER function owned by the owner that writes only what matches the live row
   (core/history_guard.py);
+- SELECT the tables a model declares written through a function (`audit_written_through =
+  "ledger_write(jsonb)"`: the ledger's transfers and balance caches, ledger/writer.py), and
+  EXECUTE that function (revoked from PUBLIC): rows go in only through it;
 - use the sequences.
 
 It gets no TRUNCATE, no TRIGGER, no REFERENCES, no CREATE in the schema and is never a

@@ -10,27 +10,25 @@ goes below zero, each key is used once.
 How a posting stays correct and fast:
 
 - One database transaction per call (a savepoint inside a caller's transaction).
-- Each account touched is changed by ONE guarded SQL statement that updates its cached
-  balance and its share of the funding source together (`UPDATE ... WHERE balance >=
-  amount AND is_active RETURNING`, then the source share in the same statement). The row
-  lock of the account balance is taken by that statement; accounts are always changed in
-  increasing id order, so two opposite transfers never deadlock. No SELECT ... FOR UPDATE.
-- On PostgreSQL the whole posting is one prepared statement, one round trip: the transfer
-  row is inserted by its first part (a unique index on the idempotency key: a second
-  request with the same key waits for the first, then fails on the key and answers the
-  first result), and the balances are changed by data-modifying CTEs after it. The
-  statement text depends only on the posting's shape (which legs are guarded, which flow
-  column of its share each leg adds to: the kind of the account on the other side), so
-  each shape is built once per process and prepared once per connection.
+- On PostgreSQL the application's role cannot write the transfer or balance tables at all:
+  a posting is one call of `ledger_write(ops jsonb)`, a SECURITY DEFINER function owned by
+  the owner (ledger/writer.py), prepared once per connection: one statement, one round trip,
+  whatever the number of postings (`post_transfers`). This module checks the request,
+  computes the proof (ledger/proof.py: the key never reaches the database) and passes the
+  transfer; the function inserts it (a unique index on the idempotency key: a second request
+  with the same key waits for the first, then gets no row and answers the first result),
+  works the legs out from it and the accounts' kinds, and changes each account's cached
+  balance and its share of the funding source by one guarded statement each (`... WHERE
+  posted + Δ >= pending + Δ AND is_active`), the lower account id first (several postings:
+  every balance row locked first, in account-id order), so two transfers never deadlock.
 - Each leg's share also adds the posted amount to its flow column (models.SourceBalance:
-  in/out by the other side's account kind, carried forward apart) and a commitment's
-  share keeps its lowest feeding source or line (`fed_by`, set when the share is created):
-  the same row and statement as the balance, no extra round trip; ledger_verify
-  recomputes them from the transfers.
-- A guard that does not pass updates no row; `ledger_guard()` then makes the statement
-  fail, so nothing of it is kept, and the service raises `Overdraft` (or
-  `AccountInactive`) naming the account. CHECK constraints on the balance tables refuse
-  the same thing again if anything bypasses this code.
+  in/out by the other side's account kind, carried forward apart) and a commitment's share
+  keeps its lowest feeding source or line (`fed_by`, set when the share is created): the same
+  row and statement as the balance; ledger_verify recomputes them from the transfers.
+- A guard that does not pass makes the function raise (SQLSTATE LG002, naming the posting,
+  the account and the level), so nothing of the call is kept, and the service raises
+  `Overdraft` (or `AccountInactive`) naming the account. CHECK constraints on the balance
+  tables refuse the same thing again if anything bypasses this code.
 
 On SQLite (the demo) the pieces run as separate statements in the same order.
 """
