@@ -71,8 +71,10 @@ class Person:
 
     def get(self, path, *, expect=200, **query):
         response = self._check(self.client.get(f"/api/v1/{path}", query), expect)
-        return response.json() if response["Content-Type"].startswith("application/json") else (
-            response
+        return (
+            response.json()
+            if response["Content-Type"].startswith("application/json")
+            else (response)
         )
 
 
@@ -159,9 +161,7 @@ def step_sources_recorded_and_approved(path):
         assert made["state"] == "draft"
         officer.post(f"funding-sources/{made['id']}/submit/", {"reason": "年度资金下达"})
         # Maker–checker: the officer who recorded it cannot approve it.
-        assert not [
-            a for a in officer.get("approvals/")["results"] if a["owner_id"] == made["id"]
-        ]
+        assert not [a for a in officer.get("approvals/")["results"] if a["owner_id"] == made["id"]]
         path.approve("funds.fundingsource", made["id"], reason="文件齐全，同意入账")
         source = officer.get(f"funding-sources/{made['id']}/")
         assert source["state"] == "approved" and source["account"], source
@@ -502,6 +502,10 @@ def trace_to_payee(path, name, payee_name, amount):
     assert d(moved[back]["amount"]) == d(o["allocations"][name]["returned"])
 
 
+def expected_by(owner_type) -> str:
+    return CLAIM_APPROVER if owner_type == "escrow.expenseclaim" else "checker"
+
+
 def assert_history(path):
     """The auditor's history of the project and each object of its path: every step, with
     who and why."""
@@ -521,11 +525,24 @@ def assert_history(path):
             states.append((state["new"], names.get((entry["user"] or {}).get("id")),
                            entry["reason"]))  # fmt: skip
     assert [s for s, _who, _why in states] == [
-        "draft", "submitted", "approved", "contracted", "in_progress", "delivered", "accepted",
+        "draft",
+        "submitted",
+        "approved",
+        "contracted",
+        "in_progress",
+        "delivered",
+        "accepted",
         "closed",
     ], states
     assert [who for _s, who, _why in states] == [
-        "王会计", "王会计", "李审批", "王会计", "赵队长", "张社工", "王会计", "王会计",
+        "王会计",
+        "王会计",
+        "李审批",
+        "王会计",
+        "赵队长",
+        "张社工",
+        "王会计",
+        "王会计",
     ], states
     assert all(why for _s, _who, why in states), states
     assert states[-1][2] == "结项，结余资金退回预算"
@@ -549,7 +566,9 @@ def assert_history(path):
     for owner_type, owner_id, request_id in o["approvals"]:
         request = auditor.get(f"approvals/{request_id}/")
         (decision,) = request["decisions"]
-        assert decision["reason"] and decision["decision"] == "approve", request
+        assert decision["reason"] and decision["verdict"] == "approve", request
+        assert decision["user"] == path.p[expected_by(owner_type)].user.pk, request
+        assert request["submitter"]["id"] != decision["user"], request  # maker–checker
     # The money: every transfer of the project's commitments is in the timeline.
     for allocation in o["allocations"].values():
         rows = transfers(path, account=allocation["account"])
