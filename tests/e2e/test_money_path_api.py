@@ -149,12 +149,13 @@ def step_admin_opens_the_year_and_sets_policies(path):
 
 def step_sources_recorded_and_approved(path):
     officer = path.officer
-    for name, kind, amount, doc in (
-        ("welfare", "community_welfare_subsidy", "100000.00", "文汇财〔2026〕3号"),
-        ("party", "party_service_fund", "50000.00", "文汇组〔2026〕7号"),
-    ):
+    for name, kind, title, amount, doc in (
+        ("welfare", "community_welfare_subsidy", "社区公益事业补助资金", "100000.00",
+         "文汇财〔2026〕3号"),
+        ("party", "party_service_fund", "党组织服务群众专项经费", "50000.00", "文汇组〔2026〕7号"),
+    ):  # fmt: skip
         made = officer.post("funding-sources/", {
-            "name": f"2026年文汇街道{'社区公益事业补助资金' if name == 'welfare' else '党组织服务群众专项经费'}",
+            "name": f"2026年文汇街道{title}",
             "kind": kind, "fiscal_year": YEAR, "region": path.r["town_a"].pk,
             "issuer": "文汇街道办事处", "document_number": doc, "appropriated_amount": amount,
         })  # fmt: skip
@@ -272,7 +273,7 @@ def step_milestone_accepted_paid_and_confirmed(path):
     path.staff.post(f"milestones/{milestone['id']}/progress/",
                     {"note": "三月至六月共助餐96次", "delivered": True}, expect=200)  # fmt: skip
     path.staff.post(f"projects/{project['id']}/visits/",
-                    {"visited_on": "2026-05-20", "progress": "现场查看助餐点，运行正常"})  # fmt: skip
+                    {"visited_on": "2026-05-20", "progress": "现场查看助餐点"})  # fmt: skip
     evidence = path.staff.post(f"milestones/{milestone['id']}/evidence/",
                                {"file": png("助餐签到表.png")}, multipart=True)  # fmt: skip
     assert evidence["content_type"] == "image/png"
@@ -554,7 +555,7 @@ def assert_history(path):
         assert all((e["user"] or {}).get("id") for e in rows), rows
         return [(names.get(e["user"]["id"]), e["reason"]) for e in rows]
 
-    for name, allocation in o["allocations"].items():
+    for allocation in o["allocations"].values():
         trail = who_and_why("projects.allocation", allocation["id"])
         assert ("李审批", "预算指标充足") in trail, trail
         assert any(who == "王会计" and "结项" in why for who, why in trail), trail
@@ -563,7 +564,7 @@ def assert_history(path):
     claim = who_and_why("escrow.expenseclaim", o["claim"]["id"])
     assert ("张社工", "凭证齐全，送审") in claim and ("张社工", "已网银转账") in claim, claim
     # The decisions themselves, with who and why, on the requests.
-    for owner_type, owner_id, request_id in o["approvals"]:
+    for owner_type, _owner_id, request_id in o["approvals"]:
         request = auditor.get(f"approvals/{request_id}/")
         (decision,) = request["decisions"]
         assert decision["reason"] and decision["verdict"] == "approve", request
