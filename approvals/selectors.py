@@ -1,9 +1,11 @@
 """Reads: who may see a request, who may decide it now (the inbox), an object's trail.
 
-Deciding power comes from finance-officer role assignments on a region: a requirement
-row names the region whose officers it waits for, so "may decide now" is an indexed
-look-up of the user's regions among open requirements. Delegations in force take a
-region away from its delegator.
+Deciding power comes from finance-officer role assignments on a region, and from
+federation-staff role assignments on a federation: a requirement row names the region
+whose officers it waits for (or, at the federation-staff level, the federation whose staff
+it waits for), so "may decide now" is an indexed look-up of the user's regions and
+federations among open requirements. Delegations in force take a region (a federation)
+away from its delegator.
 """
 
 from __future__ import annotations
@@ -44,6 +46,23 @@ def officer_regions(user) -> dict[int, object]:
     }
 
 
+def staff_federations(user) -> dict[int, object]:
+    """The federations `user` is staff of: {federation_id: Federation}."""
+    return {
+        a.federation_id: a.federation
+        for a in active_assignments(user)
+        if a.role == Role.FEDERATION_STAFF and a.federation_id
+    }
+
+
+def seats_of(user) -> set[tuple[str, int]]:
+    """Where `user` may decide: ("region", id) as a finance officer, ("federation", id) as
+    federation staff (a requirement's and a delegation's `seat`)."""
+    return {("region", pk) for pk in officer_regions(user)} | {
+        ("federation", pk) for pk in staff_federations(user)
+    }
+
+
 def delegations_in_force(*, on: datetime.date | None = None) -> QuerySet:
     on = on or timezone.localdate()
     return Delegation.objects.filter(revoked_at__isnull=True, starts_on__lte=on, ends_on__gte=on)
@@ -53,12 +72,24 @@ def regions_delegated_away(user, *, on: datetime.date | None = None) -> set[int]
     if not getattr(user, "pk", None):
         return set()
     return set(
-        delegations_in_force(on=on).filter(from_user=user).values_list("region_id", flat=True)
+        delegations_in_force(on=on)
+        .filter(from_user=user, federation__isnull=True)
+        .values_list("region_id", flat=True)
+    )
+
+
+def federations_delegated_away(user, *, on: datetime.date | None = None) -> set[int]:
+    if not getattr(user, "pk", None):
+        return set()
+    return set(
+        delegations_in_force(on=on)
+        .filter(from_user=user, federation__isnull=False)
+        .values_list("federation_id", flat=True)
     )
 
 
 def decider_region_ids(user, *, on: datetime.date | None = None) -> list[int]:
-    """The regions whose open requirements `user` may decide today."""
+    """The regions whose open officer requirements `user` may decide today."""
     regions = officer_regions(user)
     if not regions:
         return []
@@ -66,15 +97,44 @@ def decider_region_ids(user, *, on: datetime.date | None = None) -> list[int]:
     return sorted(set(regions) - away)
 
 
+def decider_federation_ids(user, *, on: datetime.date | None = None) -> list[int]:
+    """The federations whose open staff requirements `user` may decide today."""
+    federations = staff_federations(user)
+    if not federations:
+        return []
+    away = federations_delegated_away(user, on=on)
+    return sorted(set(federations) - away)
+
+
+def seat_q(regions, federations, prefix: str = "") -> Q | None:
+    """Requirement rows waiting at these regions (officer levels) or federations (staff)."""
+    q = None
+    if regions:
+        q = Q(**{f"{prefix}region_id__in": regions, f"{prefix}federation__isnull": True})
+    if federations:
+        part = Q(**{f"{prefix}federation_id__in": federations})
+        q = part if q is None else q | part
+    return q
+
+
 def requests_visible_to(user) -> QuerySet:
-    """Requests in the user's scope, and the ones they submitted."""
+    """Requests in the user's scope, those waiting for their federation's staff, and the
+    ones they submitted."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalRequest.objects.none()
     if sees_everything(user):
         return ApprovalRequest.objects.all()
     q = scope_q(user, **REQUEST_LOOKUPS)
     own = Q(submitter=user)
-    return ApprovalRequest.objects.filter(own if q is None else (q | own))
+    q = own if q is None else (q | own)
+    federations = staff_federations(user)
+    if federations:
+        q |= Exists(
+            ApprovalRequirement.objects.filter(
+                request=OuterRef("pk"), federation_id__in=sorted(federations)
+            )
+        )
+    return ApprovalRequest.objects.filter(q)
 
 
 def still_needed_subquery(request_ref: str = "pk"):
@@ -93,24 +153,26 @@ def still_needed_subquery(request_ref: str = "pk"):
 
 def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
     """What `user` may decide now, as open requirement rows (one per request): at a region
-    they hold as a finance officer (not delegated away), of a request they neither
-    submitted nor created nor decided yet. Each row's `request` is loaded, and the row is
-    annotated with `request_still_needed`; filter and order on the row's copies (kind,
-    amount, submitted_at, due_at, scope_path)."""
+    they hold as a finance officer, or at a federation they are staff of (not delegated
+    away), of a request they neither submitted nor created nor decided yet. Each row's
+    `request` is loaded, and the row is annotated with `request_still_needed`; filter and
+    order on the row's copies (kind, amount, submitted_at, due_at, scope_path)."""
     regions = decider_region_ids(user, on=on)
-    if not regions:
+    federations = decider_federation_ids(user, on=on)
+    seats = seat_q(regions, federations)
+    if seats is None:
         return ApprovalRequirement.objects.none().annotate(request_still_needed=Value(0))
     decided = ApprovalDecision.objects.filter(request=OuterRef("request"), user=user)
     rows = (
-        ApprovalRequirement.objects.filter(is_open=True, region_id__in=regions)
+        ApprovalRequirement.objects.filter(seats, is_open=True)
         .exclude(submitter=user)
         .exclude(created_by=user)
         .filter(~Exists(decided))
     )
-    if len(regions) > 1:
-        # One row per request, whichever of the user's regions it waits at.
+    if len(regions) + len(federations) > 1:
+        # One row per request, whichever of the user's seats it waits at.
         twin = ApprovalRequirement.objects.filter(
-            request=OuterRef("request"), is_open=True, region_id__in=regions, pk__lt=OuterRef("pk")
+            seats, request=OuterRef("request"), is_open=True, pk__lt=OuterRef("pk")
         )
         rows = rows.filter(~Exists(twin))
     return rows.select_related("request__submitter", "request__scope_region").annotate(
@@ -180,9 +242,14 @@ def request_with_trail(queryset: QuerySet) -> QuerySet:
     ).prefetch_related(
         Prefetch(
             "decisions",
-            queryset=ApprovalDecision.objects.select_related("region", "delegation__from_user"),
+            queryset=ApprovalDecision.objects.select_related(
+                "region", "federation", "delegation__from_user"
+            ),
         ),
-        Prefetch("requirements", queryset=ApprovalRequirement.objects.select_related("region")),
+        Prefetch(
+            "requirements",
+            queryset=ApprovalRequirement.objects.select_related("region", "federation"),
+        ),
     )
 
 
@@ -225,21 +292,26 @@ def required_levels(tiers, amount: Decimal) -> dict[str, int]:
     for tier in tiers:
         if amount > tier.above_amount:
             needed[tier.level] = max(needed.get(tier.level, 0), tier.count)
-    order = {level.value: i for i, level in enumerate(Level)}
+    order = {level.value: i for i, level in enumerate(Level)}  # federation staff first
     return dict(sorted(needed.items(), key=lambda kv: order[kv[0]]))
 
 
 def delegations_visible_to(user) -> QuerySet:
     """Administrators: all; finance officers and auditors: those of their region subtree;
-    everyone: their own."""
+    federation staff: those of their federation; everyone: their own."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Delegation.objects.none()
-    qs = Delegation.objects.select_related("from_user", "to_user", "region", "revoked_by")
+    qs = Delegation.objects.select_related(
+        "from_user", "to_user", "region", "federation", "revoked_by"
+    )
     if sees_everything(user):
         return qs
     q = scope_q(user, region="region", roles=(Role.FINANCE_OFFICER, Role.AUDITOR))
-    own = Q(from_user=user) | Q(to_user=user)
-    return qs.filter(own if q is None else (q | own))
+    q = Q(from_user=user) | Q(to_user=user) | (q if q is not None else Q(pk__in=[]))
+    federations = staff_federations(user)
+    if federations:
+        q |= Q(federation_id__in=sorted(federations))
+    return qs.filter(q)
 
 
 def decisions_visible_to(user) -> QuerySet:
