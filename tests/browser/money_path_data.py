@@ -50,7 +50,8 @@ def prepare() -> dict:
     )
     projects.allocation_submit(actor=maker, allocation_id=allocation.pk, reason="追加督导经费")
 
-    staff, officer = _user("federation"), _user("finance.town")
+    # One staff member forwards, the second approves (the engine's federation-staff level).
+    staff, checker = _user("federation"), _user("federation.acct")
     paid = ExpenseClaim.objects.filter(title="春节慰问品（已支付）").get()
     source = paid.lines.values_list("funding_source_id", flat=True)[0]
     # The demo organization's account has an overdue advance (new claims wait for its
@@ -78,7 +79,7 @@ def prepare() -> dict:
     escrow.voucher_add(actor=rep, claim_id=claim.pk, file=_png("场地费发票.png"))
     escrow.claim_submit(actor=rep, claim_id=claim.pk)
     request = escrow.claim_forward(actor=staff, claim_id=claim.pk, reason="凭证齐全")
-    request_approve(actor=officer, request_id=request.pk, reason="同意")
+    request_approve(actor=checker, request_id=request.pk, reason="同意")
     approval = ApprovalRequest.objects.get(
         owner_type="projects.allocation", owner_id=allocation.pk, state="pending"
     )

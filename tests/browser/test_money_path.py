@@ -38,7 +38,8 @@ def browse(chromium, demo_server, screenshots):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}")
+                if r.status >= 400 else None)  # fmt: skip
         page.errors = errors
         login(page, demo_server, username)
         opened.append((username, context, page))

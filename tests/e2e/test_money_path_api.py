@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 YEAR = 2026
 STEP_KINDS = (
     "funding_source", "budget", "project", "allocation", "contract", "milestone_payment",
-    "expense_claim", "crowdfunding_campaign",
+    "crowdfunding_campaign",
 )  # fmt: skip
 
 
@@ -145,6 +145,13 @@ def step_admin_opens_the_year_and_sets_policies(path):
             "kind": kind, "region": path.r["city"].pk, "reason": "乡镇财务一人审批",
             "tiers": [{"above_amount": "0.00", "level": "township", "count": 1}],
         })  # fmt: skip
+    # Expense claims: a second federation staff member up to ¥5,000, above it a township
+    # officer as well (escrow.services.CLAIM_POLICY_TIERS).
+    admin.post("approval-policies/", {
+        "kind": "expense_claim", "region": path.r["city"].pk, "reason": "联合会复核报销",
+        "tiers": [{"above_amount": "0.00", "level": "federation", "count": 1},
+                  {"above_amount": "5000.00", "level": "township", "count": 1}],
+    })  # fmt: skip
 
 
 def step_sources_recorded_and_approved(path):
@@ -324,6 +331,9 @@ def step_claim_submitted_approved_and_paid(path):
     path.rep.post(f"expense-claims/{claim['id']}/submit/", {}, expect=200)
     forwarded = path.staff.post(f"expense-claims/{claim['id']}/forward/",
                                 {"reason": "凭证齐全，送审"})  # fmt: skip
+    # Maker–checker: the staff member who forwarded it does not find it in their inbox.
+    waiting = path.staff.get("approvals/", kind="expense_claim")["results"]
+    assert claim["id"] not in [a["owner_id"] for a in waiting], waiting
     path.approve("escrow.expenseclaim", claim["id"], by=CLAIM_APPROVER, reason="支出合规，同意")
     assert path.staff.get(f"approvals/{forwarded['approval_request']}/")["state"] == "approved"
     approved = path.staff.get(f"expense-claims/{claim['id']}/")
@@ -339,9 +349,9 @@ def step_claim_submitted_approved_and_paid(path):
     path.o["claim"] = paid
 
 
-# Who decides an expense claim in the engine today: township finance officers (the engine
-# has no federation-staff level yet, docs/status.md).
-CLAIM_APPROVER = "checker"
+# Who decides an expense claim in the engine: a second federation staff member (the one
+# who forwarded it made it, as far as the engine is concerned).
+CLAIM_APPROVER = "staff2"
 
 
 def step_campaign_for_the_project(path):
