@@ -456,7 +456,10 @@ class Allocation(AuditedModel):
         ]
 
     def __str__(self):
-        return f"{self.project_id}·{self.line_id}·{self.amount}"
+        # What people read (breadcrumbs, history, the timeline): no bare ids of other rows.
+        return _("Allocation #%(id)s of project #%(project)s (¥%(amount)s)") % {
+            "id": self.pk, "project": self.project_id, "amount": self.amount,
+        }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- contracts

@@ -40,6 +40,10 @@ def browse(chromium, demo_server, screenshots):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}")
                 if r.status >= 400 else None)  # fmt: skip
+        # A failed load is named by the response above (with its URL); the browser's own
+        # favicon request has no page response and is no page's fault.
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                and not m.text.startswith("Failed to load resource") else None)  # fmt: skip
         page.errors = errors
         login(page, demo_server, username)
         opened.append((username, context, page))

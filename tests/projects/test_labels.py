@@ -25,3 +25,17 @@ def test_the_allocation_step_reads_as_the_allocation_pages_do():
     with translation.override("zh-hans"):
         assert str(kind_label("allocation")) == "资金安排"
         assert str(Project._meta.verbose_name) == "购买服务项目"
+
+
+def test_an_allocation_and_its_line_read_without_bare_ids():
+    """Breadcrumbs and histories showed an allocation as 3·10·888.88 and its line as
+    9·文体活动·16 (ids of the project, line, budget and source)."""
+    from funds.models import BudgetLine
+    from projects.models import Allocation
+
+    with translation.override("zh-hans"):
+        allocation = Allocation(pk=10, project_id=3, line_id=16, amount="888.88")
+        assert str(allocation) == "资金安排 #10（项目 #3，¥888.88）"
+        assert str(BudgetLine(pk=16, budget_id=9, source_id=4, category="culture_sports")) == (
+            "预算明细 #16 文体活动"
+        )
