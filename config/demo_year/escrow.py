@@ -1,0 +1,238 @@
+"""Custody over the year: in every township with a federation, custodial accounts for
+members without legal personality (opened by federation staff, funded by deposits of the
+township's welfare subsidy), the milestone payments of the projects confirmed as they
+arrive, expense claims in every state with vouchers and payouts, and the monthly
+statements of every month that has ended."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from access.models import Role, RoleAssignment
+from approvals.services import request_reject
+from escrow import services, statements
+from escrow.models import ClaimState, CustodialAccount, Deposit, ExpenseClaim
+from federations.eligibility import custody_organizations
+from federations.models import Federation
+from funds.models import FundingSource
+from projects.models import MilestonePaymentPart
+
+from .common import REASON, Year, approve, officers, pending_request
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ACCOUNTS_PER_FEDERATION = 4
+CLAIMS_PER_ACCOUNT = 3
+# What members spend on, who is paid: (title, category, payee, bank)
+SPENDING = [
+    ("活动物资采购", "materials", "东营市惠民文具店", "中国工商银行东营分行"),
+    ("场地租用", "venue", "东营市文化活动中心", "中国农业银行东营分行"),
+    ("志愿者交通补贴", "transport", "东营市公共交通有限公司", "中国建设银行东营分行"),
+    ("慰问品采购", "materials", "东营银座商城", "中国银行东营分行"),
+    ("宣传资料印制", "printing", "黄河口印务有限公司", "东营农商银行"),
+    ("专家授课劳务", "services", "东营市社会工作协会", "交通银行东营分行"),
+]
+# Claim states in turn, so every state is present in any township.
+STATES = ["paid", "paid", "approved", "submitted", "forwarded", "draft", "returned",
+          "rejected", "withdrawn", "paid", "advance"]  # fmt: skip
+
+
+def _federations(year: Year) -> list[Federation]:
+    found = list(Federation.objects.filter(is_active=True).exclude(credit_code="").order_by("id"))
+    return found[: year.n(len(found), 3)]
+
+
+def staff_of(year: Year, federation: Federation):
+    assignment = (
+        RoleAssignment.objects.filter(
+            role=Role.FEDERATION_STAFF, federation=federation, is_active=True
+        )
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if assignment is not None:
+        return assignment.user
+    return year.user(f"fed.{federation.township.code}", f"{federation.name[:20]}社工",
+                     Role.FEDERATION_STAFF, federation=federation)  # fmt: skip
+
+
+def rep_of(year: Year, organization):
+    assignment = (
+        RoleAssignment.objects.filter(
+            role=Role.ORGANIZATION_REP, organization=organization, is_active=True
+        )
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if assignment is not None:
+        return assignment.user
+    return year.user(f"rep.{organization.credit_code or organization.pk}",
+                     organization.representative_name or "负责人", Role.ORGANIZATION_REP,
+                     organization=organization)  # fmt: skip
+
+
+def steps(year: Year) -> int:
+    return len(_federations(year)) * 2
+
+
+def open_accounts(year: Year, progress, places: dict) -> int:
+    """Custodial accounts with a first deposit (arrived) and, for some, a second one still
+    receivable. Returns how many accounts it opened."""
+    opened = 0
+    for federation in _federations(year):
+        staff = staff_of(year, federation)
+        welfare = FundingSource.objects.filter(
+            fiscal_year__year=year.year, region=federation.township,
+            kind="community_welfare_subsidy", state="approved",
+        ).first()  # fmt: skip
+        members = list(custody_organizations(federation=federation).order_by("id"))
+        have = set(
+            CustodialAccount.objects.filter(federation=federation).values_list(
+                "organization_id", flat=True
+            )
+        )
+        for k, org in enumerate(members[:ACCOUNTS_PER_FEDERATION]):
+            if org.pk in have:
+                continue
+            account = services.account_open(actor=staff, federation_id=federation.pk,
+                                            organization_id=org.pk, reason=REASON)  # fmt: skip
+            opened += 1
+            if welfare is None:
+                continue
+            first = services.deposit_announce(
+                actor=staff, account_id=account.pk, kind="other", funding_source_id=welfare.pk,
+                amount=f"{(k + 3) * 2000}.00", payer=f"{federation.township.name}财政所",
+                memo="社区公益事业补助资金拨付", idempotency_key=f"year:{year.year}:dep:{org.pk}:1",
+                reason=REASON,
+            )  # fmt: skip
+            services.deposit_confirm(actor=staff, transfer_id=first.transfer_id,
+                                     bank_reference=f"YH{year.year}{org.pk:06d}1",
+                                     reason=REASON)  # fmt: skip
+            if k % 3 == 2:
+                services.deposit_announce(
+                    actor=staff, account_id=account.pk, kind="other",
+                    funding_source_id=welfare.pk, amount="1500.00",
+                    payer=f"{federation.township.name}财政所", memo="第二批补助（未到账）",
+                    idempotency_key=f"year:{year.year}:dep:{org.pk}:2", reason=REASON,
+                )  # fmt: skip
+        progress.update(1)
+    return opened
+
+
+def _voucher():
+    return SimpleUploadedFile("发票.pdf", PDF, content_type="application/pdf")
+
+
+def claims(year: Year, progress, places: dict) -> int:
+    """Confirm the projects' payments that arrived, then the members' claims; then the
+    statements of every month that has ended. Returns how many claims it made."""
+    rng = year.rng("claims")
+    made = 0
+    n = 0
+    for federation in _federations(year):
+        staff = staff_of(year, federation)
+        deciders = officers(federation.township)
+        accounts = list(
+            CustodialAccount.objects.filter(federation=federation)
+            .select_related("organization")
+            .order_by("id")
+        )
+        for deposit in Deposit.objects.filter(
+            account__federation=federation, state="receivable", kind="milestone"
+        ).order_by("id"):
+            services.deposit_confirm(actor=staff, transfer_id=deposit.transfer_id,
+                                     bank_reference=f"XM{year.year}{deposit.pk:06d}",
+                                     reason="项目款到账")  # fmt: skip
+        for account in accounts:
+            if account.organization == places.get("organization"):
+                continue  # the plain demo's claims are there
+            if ExpenseClaim.objects.filter(account=account).exists():
+                continue
+            rep = rep_of(year, account.organization)
+            charge = _charge(account)
+            if charge is None:
+                continue
+            source_id, project_id = charge
+            for _c in range(CLAIMS_PER_ACCOUNT):
+                state = STATES[n % len(STATES)]
+                n += 1
+                title, category, payee, bank = SPENDING[rng.randrange(len(SPENDING))]
+                amount = Decimal(rng.randrange(8, 60) * 10)
+                _claim(staff, rep, deciders, account, state, f"{title}（{year.random_day(rng):%m月}）",
+                       category, payee, bank, amount, source_id, project_id, n)  # fmt: skip
+                made += 1
+        progress.update(1)
+    # Monthly statements of every month that has ended (idempotent: the beat task's run).
+    last = year.today.month - 1 if year.today.year == year.year else 12
+    if year.today.year >= year.year:
+        for month in range(1, last + 1):
+            statements.monthly_run(year=year.year, month=month)
+    return made
+
+
+def _charge(account: CustodialAccount):
+    """(source id, project id) a claim of this account may be charged to: a project's money
+    where a project paid in (restricted to it), else the account's other money."""
+    part = (
+        MilestonePaymentPart.objects.filter(transfer__to_account_id=account.ledger_account_id)
+        .select_related("allocation__line")
+        .order_by("id")
+        .first()
+    )
+    if part is not None and part.transfer.state == "posted":
+        return part.allocation.line.source_id, part.allocation.project_id
+    deposit = (
+        Deposit.objects.filter(account=account, state="confirmed", kind="other")
+        .order_by("id")
+        .first()
+    )
+    if deposit is None:
+        return None
+    restricted = services.projects_of_source(account, deposit.funding_source)
+    return (deposit.funding_source_id, None) if not restricted else None
+
+
+def _claim(staff, rep, deciders, account, state, title, category, payee, bank, amount,
+           source_id, project_id, n) -> ExpenseClaim:  # fmt: skip
+    advance = state == "advance"
+    claim = services.claim_create(actor=rep, account_id=account.pk, title=title,
+                                  is_advance=advance, reason=REASON)  # fmt: skip
+    services.line_add(
+        actor=rep, claim_id=claim.pk, category=category, amount=f"{amount:.2f}",
+        payee_name=payee, payee_bank=bank, payee_account_number=f"62220216{n:011d}",
+        funding_source_id=source_id, project_id=project_id, description=title,
+    )  # fmt: skip
+    if not advance:
+        services.voucher_add(actor=rep, claim_id=claim.pk, file=_voucher())
+    if state == "draft":
+        return claim
+    if state == "withdrawn":
+        return services.claim_withdraw(actor=rep, claim_id=claim.pk, reason="活动取消")
+    services.claim_submit(actor=rep, claim_id=claim.pk, reason=REASON)
+    if state == "submitted":
+        return claim
+    if state == "returned":
+        return services.claim_return(actor=staff, claim_id=claim.pk, reason="请补充活动照片和签到表")
+    services.claim_forward(actor=staff, claim_id=claim.pk, reason="凭证齐全")
+    claim.refresh_from_db()
+    if state == "forwarded":
+        return claim
+    if state == "rejected":
+        request = pending_request("escrow.expenseclaim", claim.pk)
+        for decider in deciders:
+            try:
+                request_reject(actor=decider, request_id=request.pk, reason="不属于公益活动支出")
+                break
+            except Exception:  # noqa: BLE001 - the next officer may
+                continue
+        return claim
+    approve("escrow.expenseclaim", claim.pk, deciders + [staff])
+    claim.refresh_from_db()
+    if state == "approved" or claim.state != ClaimState.APPROVED:
+        return claim
+    return services.claim_pay(actor=staff, claim_id=claim.pk,
+                              payout_reference=f"ZF{claim.pk:010d}",
+                              idempotency_key=f"year:payout:{claim.pk}", reason=REASON)  # fmt: skip
