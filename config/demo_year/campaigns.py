@@ -69,7 +69,7 @@ def build(year: Year, progress, places: dict) -> int:
                 amount *= 5
             channel = campaigns_demo.CHANNELS[serial % 3]
             donation = services.donation_record(
-                actor=demo.maker, idempotency_key=f"year:{year.year}:donation:{campaign.pk}:{serial}",
+                actor=demo.maker, idempotency_key=f"year:{year.year}:gift:{campaign.pk}:{serial}",
                 campaign=campaign.pk, donor_type=kind, donor_name=name,
                 anonymous=kind == "resident" and serial % 6 == 0,
                 donor_identifier="" if kind == "resident" else f"YR{serial % 31:04d}",
@@ -78,7 +78,9 @@ def build(year: Year, progress, places: dict) -> int:
                 donated_on=year.random_day(rng), reason="社会捐赠",
             )  # fmt: skip
             if donation.donor_name and serial % 4 != 0:
-                services.receipt_issue(actor=demo.maker, donation_id=donation.pk, reason="开具捐赠票据")
+                services.receipt_issue(
+                    actor=demo.maker, donation_id=donation.pk, reason="开具捐赠票据"
+                )
         if c % 3 == 2:
             services.campaign_close(actor=demo.maker, campaign_id=campaign.pk, reason="募集期满")
         made += 1

@@ -4,7 +4,10 @@ demo users made cheaply, bulk inserts with their history, and approvals by whoev
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
+from contextlib import contextmanager
+from unittest import mock
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models
@@ -64,12 +67,33 @@ class Year:
             user = User(username=username, first_name=name, is_staff=True)
             user.password = self.password()
             set_reason(user, REASON).save()
-        if not RoleAssignment.objects.filter(user=user, role=role, is_active=True, **scope).exists():
+        if not RoleAssignment.objects.filter(
+            user=user, role=role, is_active=True, **scope
+        ).exists():
             assignment = RoleAssignment(user=user, role=role, **scope)
             assignment.full_clean()
             set_reason(assignment, REASON).save()
         self.users[key] = user
         return user
+
+
+@contextmanager
+def clock(year: Year, day: datetime.date, hour: int = 9):
+    """Run a step as if on `day` (the past stays the past: a day from today on is today),
+    so the ledger, the history and the statements spread over the year. Only on SQLite, the
+    demo's database: on PostgreSQL the triggers, the chain and the backstop keep the
+    database's own clock and the step runs now."""
+    if connection.vendor != "sqlite" or day >= year.today:
+        yield
+        return
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+    ticks = itertools.count()
+
+    def now():  # a millisecond further at every reading: times stay in order
+        return start + datetime.timedelta(milliseconds=next(ticks))
+
+    with mock.patch("django.utils.timezone.now", now):
+        yield
 
 
 def officers(region) -> list[User]:
@@ -80,7 +104,9 @@ def officers(region) -> list[User]:
             a.user
             for a in RoleAssignment.objects.filter(
                 role=Role.FINANCE_OFFICER, region=region, is_active=True
-            ).select_related("user").order_by("id")
+            )
+            .select_related("user")
+            .order_by("id")
         ]
         region = region.parent
     return found

@@ -6,6 +6,7 @@ statements of every month that has ended."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,11 +20,11 @@ from federations.models import Federation
 from funds.models import FundingSource
 from projects.models import MilestonePaymentPart
 
-from .common import REASON, Year, approve, officers, pending_request
+from .common import REASON, Year, approve, clock, officers, pending_request
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ACCOUNTS_PER_FEDERATION = 4
-CLAIMS_PER_ACCOUNT = 3
+CLAIMS_PER_ACCOUNT = 2
 # What members spend on, who is paid: (title, category, payee, bank)
 SPENDING = [
     ("活动物资采购", "materials", "东营市惠民文具店", "中国工商银行东营分行"),
@@ -74,6 +75,19 @@ def rep_of(year: Year, organization):
                      organization=organization)  # fmt: skip
 
 
+def township_officer(year: Year, township):
+    """The township's finance officer (claims up to ¥10,000 are decided at its level)."""
+    if not officers_of(township):
+        year.user(f"finance.{township.code}", f"{township.name}财务审批员", Role.FINANCE_OFFICER,
+                  region=township)  # fmt: skip
+
+
+def officers_of(region) -> bool:
+    return RoleAssignment.objects.filter(
+        role=Role.FINANCE_OFFICER, region=region, is_active=True
+    ).exists()
+
+
 def steps(year: Year) -> int:
     return len(_federations(year)) * 2
 
@@ -97,29 +111,34 @@ def open_accounts(year: Year, progress, places: dict) -> int:
         for k, org in enumerate(members[:ACCOUNTS_PER_FEDERATION]):
             if org.pk in have:
                 continue
-            account = services.account_open(actor=staff, federation_id=federation.pk,
-                                            organization_id=org.pk, reason=REASON)  # fmt: skip
-            opened += 1
-            if welfare is None:
-                continue
-            first = services.deposit_announce(
-                actor=staff, account_id=account.pk, kind="other", funding_source_id=welfare.pk,
-                amount=f"{(k + 3) * 2000}.00", payer=f"{federation.township.name}财政所",
-                memo="社区公益事业补助资金拨付", idempotency_key=f"year:{year.year}:dep:{org.pk}:1",
-                reason=REASON,
-            )  # fmt: skip
-            services.deposit_confirm(actor=staff, transfer_id=first.transfer_id,
-                                     bank_reference=f"YH{year.year}{org.pk:06d}1",
-                                     reason=REASON)  # fmt: skip
-            if k % 3 == 2:
-                services.deposit_announce(
-                    actor=staff, account_id=account.pk, kind="other",
-                    funding_source_id=welfare.pk, amount="1500.00",
-                    payer=f"{federation.township.name}财政所", memo="第二批补助（未到账）",
-                    idempotency_key=f"year:{year.year}:dep:{org.pk}:2", reason=REASON,
-                )  # fmt: skip
+            with clock(year, year.day(1 + k % 2, 6 + k)):
+                opened += _open(year, staff, federation, welfare, org, k)
         progress.update(1)
     return opened
+
+
+def _open(year: Year, staff, federation, welfare, org, k: int) -> int:
+    account = services.account_open(actor=staff, federation_id=federation.pk,
+                            organization_id=org.pk, reason=REASON)  # fmt: skip
+    if welfare is None:
+        return 1
+    first = services.deposit_announce(
+        actor=staff, account_id=account.pk, kind="other", funding_source_id=welfare.pk,
+        amount=f"{(k + 3) * 2000}.00", payer=f"{federation.township.name}财政所",
+        memo="社区公益事业补助资金拨付", idempotency_key=f"year:{year.year}:dep:{org.pk}:1",
+        reason=REASON,
+    )  # fmt: skip
+    services.deposit_confirm(actor=staff, transfer_id=first.transfer_id,
+                             bank_reference=f"YH{year.year}{org.pk:06d}1",
+                             reason=REASON)  # fmt: skip
+    if k % 3 == 2:
+        services.deposit_announce(
+            actor=staff, account_id=account.pk, kind="other",
+            funding_source_id=welfare.pk, amount="1500.00",
+            payer=f"{federation.township.name}财政所", memo="第二批补助（未到账）",
+            idempotency_key=f"year:{year.year}:dep:{org.pk}:2", reason=REASON,
+        )  # fmt: skip
+    return 1
 
 
 def _voucher():
@@ -134,6 +153,7 @@ def claims(year: Year, progress, places: dict) -> int:
     n = 0
     for federation in _federations(year):
         staff = staff_of(year, federation)
+        township_officer(year, federation.township)
         deciders = officers(federation.township)
         accounts = list(
             CustodialAccount.objects.filter(federation=federation)
@@ -156,20 +176,28 @@ def claims(year: Year, progress, places: dict) -> int:
             if charge is None:
                 continue
             source_id, project_id = charge
-            for _c in range(CLAIMS_PER_ACCOUNT):
+            days = sorted(year.random_day(rng, 3, 11) for _c in range(CLAIMS_PER_ACCOUNT))
+            for c, day in enumerate(days):
                 state = STATES[n % len(STATES)]
                 n += 1
+                if state == "advance" and c < len(days) - 1:
+                    state = "paid"  # an open advance blocks the account's later claims
                 title, category, payee, bank = SPENDING[rng.randrange(len(SPENDING))]
                 amount = Decimal(rng.randrange(8, 60) * 10)
-                _claim(staff, rep, deciders, account, state, f"{title}（{year.random_day(rng):%m月}）",
-                       category, payee, bank, amount, source_id, project_id, n)  # fmt: skip
+                with clock(year, day):
+                    _claim(staff, rep, deciders, account, state, f"{title}（{day.month}月）",
+                           category, payee, bank, amount, source_id, project_id, n)  # fmt: skip
                 made += 1
         progress.update(1)
     # Monthly statements of every month that has ended (idempotent: the beat task's run).
     last = year.today.month - 1 if year.today.year == year.year else 12
     if year.today.year >= year.year:
         for month in range(1, last + 1):
-            statements.monthly_run(year=year.year, month=month)
+            first_of_next = statements.month_bounds(year.year, month)[1] + datetime.timedelta(
+                days=1
+            )
+            with clock(year, first_of_next, hour=2):  # the beat task's hour
+                statements.monthly_run(year=year.year, month=month)
     return made
 
 
@@ -215,7 +243,9 @@ def _claim(staff, rep, deciders, account, state, title, category, payee, bank, a
     if state == "submitted":
         return claim
     if state == "returned":
-        return services.claim_return(actor=staff, claim_id=claim.pk, reason="请补充活动照片和签到表")
+        return services.claim_return(
+            actor=staff, claim_id=claim.pk, reason="请补充活动照片和签到表"
+        )
     services.claim_forward(actor=staff, claim_id=claim.pk, reason="凭证齐全")
     claim.refresh_from_db()
     if state == "forwarded":

@@ -100,7 +100,9 @@ def build(year: Year, progress, places: dict) -> int:
         federation = federations.get(community.parent_id)
         if federation is not None and s % 5 != 0:  # four in five join
             joined = max(org.founded_on, datetime.date(2021, 1, 1))
-            memberships.append(Membership(federation=federation, organization=org, joined_on=joined))
+            memberships.append(
+                Membership(federation=federation, organization=org, joined_on=joined)
+            )
     bulk_save(Membership, memberships)
     progress.update(1)
     return len(orgs)

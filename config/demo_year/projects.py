@@ -13,14 +13,15 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from access.models import User
-from escrow.models import CustodialAccount
+from escrow import services as escrow_services
+from escrow.models import CustodialAccount, Deposit
 from federations.eligibility import transferred_function_eligibility
 from federations.models import Federation, Organization, Region
 from funds.models import BudgetLine
 from projects import services
-from projects.models import Milestone, Project
+from projects.models import Milestone, MilestonePaymentPart, Project
 
-from .common import Year, approve, officers
+from .common import Year, approve, clock, officers
 from .escrow import staff_of
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -38,8 +39,10 @@ TITLES = [
     ("社区广场舞大赛", "culture_sports", "C0301"), ("邻里文化节", "culture_sports", "C0302"),
     ("全民健身课堂", "culture_sports", "C0303"), ("少儿书法公益课", "culture_sports", "C0304"),
     ("黄河口民俗文化展演", "culture_sports", "C0305"), ("社区读书会", "culture_sports", "C0306"),
-    ("邻里纠纷调解", "dispute_mediation", "C0501"), ("婚姻家庭矛盾化解", "dispute_mediation", "C0502"),
-    ("物业纠纷协商议事", "dispute_mediation", "C0503"), ("法律明白人培训", "dispute_mediation", "C0504"),
+    ("邻里纠纷调解", "dispute_mediation", "C0501"),
+    ("婚姻家庭矛盾化解", "dispute_mediation", "C0502"),
+    ("物业纠纷协商议事", "dispute_mediation", "C0503"),
+    ("法律明白人培训", "dispute_mediation", "C0504"),
 ]  # fmt: skip
 LINE_OF = {"elderly_care": "elderly_care", "culture_sports": "culture_sports",
            "dispute_mediation": "dispute_mediation"}  # fmt: skip
@@ -58,9 +61,12 @@ def steps(year: Year) -> int:
 def _townships(year: Year) -> list[tuple[Region, Federation]]:
     """Townships with a federation that holds accounts and an approved budget this year."""
     found = []
-    for federation in Federation.objects.filter(is_active=True).exclude(credit_code="").select_related(
-        "township__parent"
-    ).order_by("id"):
+    for federation in (
+        Federation.objects.filter(is_active=True)
+        .exclude(credit_code="")
+        .select_related("township__parent")
+        .order_by("id")
+    ):
         if not BudgetLine.objects.filter(budget__region=federation.township,
                                          budget__fiscal_year__year=year.year,
                                          budget__state="approved").exists():  # fmt: skip
@@ -142,8 +148,95 @@ def _project(year: Year, maker, township, federation, title, category, code, tar
     if org is None:
         return None
     deciders = [u for u in officers(township) if u.pk != maker.pk]
-    who = {"custody_federation": federation.pk, "member": org.pk} if custody else {"undertaker": org.pk}
+    staff = staff_of(year, federation) if custody else None
     y = year.year
+    signed_on = year.day(start_month, 10)
+    with clock(year, year.day(max(1, start_month - 1), 3 + i % 20)):
+        project = _plan(year, maker, deciders, township, federation, org, title, category,
+                        code, target, i, custody=custody, budget=budget,
+                        two_sources=two_sources, start_month=start_month)  # fmt: skip
+    if target in ("draft", "submitted", "approved"):
+        return project
+    if target == "cancelled":
+        with clock(year, signed_on):
+            services.project_cancel(actor=maker, project_id=project.pk,
+                                    reason="与相邻社区项目合并实施")  # fmt: skip
+        return project
+    price = sum(m.amount for m in Milestone.objects.filter(project=project))
+    with clock(year, signed_on):
+        contract = services.contract_create(
+            actor=maker, project_id=project.pk, content=f"{title}服务合同",
+            term_start=signed_on, term_end=datetime.date(y, 12, 31), price=f"{price:.2f}",
+            quantity_requirements="全年服务不少于24场次，覆盖居民不少于300人次",
+            quality_requirements="服务对象满意度不低于90%", settlement_terms="按阶段验收合格后支付",
+            liabilities="未按约定提供服务的，按比例扣减服务费", reason="起草服务合同",
+        )  # fmt: skip
+        services.contract_submit(actor=maker, contract_id=contract.pk, reason="提交合同审批")
+        approve("projects.contract", contract.pk, deciders)
+        services.contract_sign(actor=maker, contract_id=contract.pk, signed_on=signed_on,
+                               scan=_pdf("服务合同.pdf"))  # fmt: skip
+    if target == "terminated":
+        with clock(year, year.day(start_month + 2, 12)):
+            services.project_terminate(actor=maker, project_id=project.pk,
+                                       reason="承接组织负责人变动，无法继续提供服务")  # fmt: skip
+        return project
+    if target == "contracted":
+        return project
+    with clock(year, year.day(start_month, 15)):
+        services.project_start(actor=maker, project_id=project.pk, reason="项目启动")
+    if custody:
+        with clock(year, year.day(start_month + 1, 15)):
+            services.visit_record(actor=staff, project_id=project.pk,
+                                  visited_on=year.day(start_month + 1, 15),
+                                  progress="活动按计划开展，台账齐全", issues="")  # fmt: skip
+    milestones = list(Milestone.objects.filter(project=project).order_by("number"))
+    paid = milestones if ORDER.index(target) >= ORDER.index("delivered") else milestones[:1]
+    last = signed_on
+    for milestone in paid:
+        last = min(milestone.due_on, year.today)
+        with clock(year, last):
+            _pay(year, maker, deciders, staff, milestone, request=True)
+    if target == "in_progress":
+        if len(milestones) > 1 and i % 4 == 0:
+            # The next stage accepted, its payment waiting in the officers' inbox (or not
+            # asked for yet).
+            with clock(year, min(milestones[1].due_on, year.today)):
+                _pay(year, maker, [], None, milestones[1], request=i % 8 == 0)
+        return project
+    finish = min(last + datetime.timedelta(days=10), year.today)
+    with clock(year, finish):
+        services.project_deliver(actor=maker, project_id=project.pk, reason="服务全部完成")
+    if target == "delivered":
+        return project
+    with clock(year, finish + datetime.timedelta(days=3)):
+        services.project_accept(actor=maker, project_id=project.pk, reason="项目整体验收合格")
+        score = 70 + (i * 7) % 28
+        services.evaluation_record(
+            actor=maker, project_id=project.pk, evaluator_kind="third_party",
+            evaluator_name="东营市社会工作评估中心",
+            evaluated_on=min(finish + datetime.timedelta(days=3), year.today),
+            criteria=[{"name": "服务完成度", "weight": 40, "score": score},
+                      {"name": "服务质量", "weight": 40, "score": min(100, score + 3)},
+                      {"name": "居民满意度", "weight": 20, "score": min(100, score + 5)}],
+            summary="项目按合同完成，居民反响良好。" if score >= 80 else "基本完成，台账需规范。",
+        )  # fmt: skip
+    if target == "accepted":
+        return project
+    with clock(year, finish + datetime.timedelta(days=7)):
+        services.project_close(actor=maker, project_id=project.pk,
+                               reason="项目结项，结余资金退回")  # fmt: skip
+    return project
+
+
+def _plan(year: Year, maker, deciders, township, federation, org, title, category, code,
+          target, i, *, custody, budget, two_sources, start_month) -> Project:  # fmt: skip
+    """The project proposed, approved, its money allocated and its milestones set."""
+    y = year.year
+    who = (
+        {"custody_federation": federation.pk, "member": org.pk}
+        if custody
+        else {"undertaker": org.pk}
+    )
     project = services.project_create(
         actor=maker, title=title, purchaser=township.pk, category=category, catalogue_code=code,
         fiscal_year=y, budget_amount=f"{budget:.2f}",
@@ -164,24 +257,22 @@ def _project(year: Year, maker, township, federation, title, category, code, tar
     }
     first = lines.get(LINE_OF[category])
     second = lines.get(SECOND_LINE[category]) if two_sources else None
-    shares = [(first, budget)] if second is None else [
-        (first, (budget * Decimal("0.6")).quantize(Decimal("1"))),
-        (second, budget - (budget * Decimal("0.6")).quantize(Decimal("1"))),
-    ]  # fmt: skip
+    major = (budget * Decimal("0.6")).quantize(Decimal("1"))
+    shares = [(first, budget)] if second is None else [(first, major), (second, budget - major)]
     for line, amount in shares:
         if line is None:
             continue
         allocation = services.allocation_create(actor=maker, project_id=project.pk, line=line.pk,
                                                 amount=f"{amount:.2f}",
                                                 reason="从预算项目安排资金")  # fmt: skip
-        services.allocation_submit(actor=maker, allocation_id=allocation.pk, reason="提交资金安排审批")
+        services.allocation_submit(actor=maker, allocation_id=allocation.pk,
+                                   reason="提交资金安排审批")  # fmt: skip
         approve("projects.allocation", allocation.pk, deciders)
     # The contract's price leaves a little unspent: close-out returns it to the lines.
     price = (budget * Decimal("0.95")).quantize(Decimal("1"))
     parts = 2 if i % 2 else 3
     each = (price / parts).quantize(Decimal("1"))
     amounts = [each] * (parts - 1) + [price - each * (parts - 1)]
-    signed_on = year.day(start_month, 10)
     for n, amount in enumerate(amounts, 1):
         due = datetime.date(y, min(12, start_month + n * (10 - start_month) // parts + 1), 20)
         services.milestone_add(
@@ -189,62 +280,31 @@ def _project(year: Year, maker, township, federation, title, category, code, tar
             due_on=due, amount=f"{amount:.2f}", deliverables="服务记录、签到表、照片、居民反馈表",
             reason="合同约定的付款节点",
         )  # fmt: skip
-    if target == "approved":
-        return project
-    if target == "cancelled":
-        services.project_cancel(actor=maker, project_id=project.pk, reason="与相邻社区项目合并实施")
-        return project
-    contract = services.contract_create(
-        actor=maker, project_id=project.pk, content=f"{title}服务合同",
-        term_start=signed_on, term_end=datetime.date(y, 12, 31), price=f"{price:.2f}",
-        quantity_requirements="全年服务不少于24场次，覆盖居民不少于300人次",
-        quality_requirements="服务对象满意度不低于90%", settlement_terms="按阶段验收合格后支付",
-        liabilities="未按约定提供服务的，按比例扣减服务费", reason="起草服务合同",
-    )  # fmt: skip
-    services.contract_submit(actor=maker, contract_id=contract.pk, reason="提交合同审批")
-    approve("projects.contract", contract.pk, deciders)
-    services.contract_sign(actor=maker, contract_id=contract.pk, signed_on=signed_on,
-                           scan=_pdf("服务合同.pdf"))  # fmt: skip
-    if target == "terminated":
-        services.project_terminate(actor=maker, project_id=project.pk,
-                                   reason="承接组织负责人变动，无法继续提供服务")  # fmt: skip
-        return project
-    if ORDER.index(target) < ORDER.index("in_progress"):
-        return project
-    services.project_start(actor=maker, project_id=project.pk, reason="项目启动")
-    if custody:
-        services.visit_record(actor=staff_of(year, federation), project_id=project.pk,
-                              visited_on=year.day(start_month + 1, 15),
-                              progress="活动按计划开展，台账齐全", issues="")  # fmt: skip
-    milestones = list(Milestone.objects.filter(project=project).order_by("number"))
-    paid = milestones if ORDER.index(target) >= ORDER.index("delivered") else milestones[:1]
-    for milestone in paid:
-        services.evidence_upload(actor=maker, milestone_id=milestone.pk,
-                                 file=_pdf("验收材料.pdf"))  # fmt: skip
-        services.milestone_accept(actor=maker, milestone_id=milestone.pk,
-                                  accepted_on=min(milestone.due_on, year.today),
-                                  note="验收合格")  # fmt: skip
-        payment = services.payment_request(
-            actor=maker, milestone_id=milestone.pk,
-            idempotency_key=f"year:{y}:pay:{milestone.pk}", reason="验收合格，申请支付",
-        )  # fmt: skip
-        approve("projects.milestonepayment", payment.pk, deciders)
-    if target == "in_progress":
-        return project
-    services.project_deliver(actor=maker, project_id=project.pk, reason="服务全部完成")
-    if target == "delivered":
-        return project
-    services.project_accept(actor=maker, project_id=project.pk, reason="项目整体验收合格")
-    score = 70 + (i * 7) % 28
-    services.evaluation_record(
-        actor=maker, project_id=project.pk, evaluator_kind="third_party",
-        evaluator_name="东营市社会工作评估中心", evaluated_on=year.day(12, 20),
-        criteria=[{"name": "服务完成度", "weight": 40, "score": score},
-                  {"name": "服务质量", "weight": 40, "score": min(100, score + 3)},
-                  {"name": "居民满意度", "weight": 20, "score": min(100, score + 5)}],
-        summary="项目按合同完成，居民反响良好。" if score >= 80 else "基本完成，台账需规范。",
-    )  # fmt: skip
-    if target == "accepted":
-        return project
-    services.project_close(actor=maker, project_id=project.pk, reason="项目结项，结余资金退回")
     return project
+
+
+def _pay(year: Year, maker, deciders, staff, milestone, *, request: bool) -> None:
+    """Evidence, acceptance, the payment asked for and approved; in custody the member's
+    federation confirms the money's arrival."""
+    services.evidence_upload(actor=maker, milestone_id=milestone.pk, file=_pdf("验收材料.pdf"))
+    services.milestone_accept(actor=maker, milestone_id=milestone.pk,
+                              accepted_on=min(milestone.due_on, year.today),
+                              note="验收合格")  # fmt: skip
+    if not request:
+        return
+    payment = services.payment_request(
+        actor=maker, milestone_id=milestone.pk,
+        idempotency_key=f"year:{year.year}:pay:{milestone.pk}", reason="验收合格，申请支付",
+    )  # fmt: skip
+    if not deciders or not approve("projects.milestonepayment", payment.pk, deciders):
+        return
+    if staff is not None:
+        for deposit in Deposit.objects.filter(
+            transfer_id__in=MilestonePaymentPart.objects.filter(payment=payment).values(
+                "transfer_id"
+            ),
+            state="receivable",
+        ):
+            escrow_services.deposit_confirm(actor=staff, transfer_id=deposit.transfer_id,
+                                            bank_reference=f"XM{year.year}{deposit.pk:06d}",
+                                            reason="项目款到账")  # fmt: skip
