@@ -12,11 +12,33 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils import translation
 from tqdm import tqdm
 
+from access.models import User
+from escrow.models import CustodialAccount, Deposit, ExpenseClaim, Statement
+from federations.models import Membership, Organization
+from funds.campaigns.models import Campaign, Donation, Receipt
+from funds.models import Budget, BudgetLine, FundingSource
+from ledger.models import Transfer
+from projects.models import Allocation, Contract, Evaluation, Milestone, Project
+
 from . import campaigns, escrow, funds, organizations, projects
 from .common import Year
+
+MODELS = {
+    "organizations": Organization, "memberships": Membership, "users": User,
+    "funding_sources": FundingSource, "budgets": Budget, "budget_lines": BudgetLine,
+    "projects": Project, "allocations": Allocation, "contracts": Contract,
+    "milestones": Milestone, "evaluations": Evaluation, "custodial_accounts": CustodialAccount,
+    "deposits": Deposit, "expense_claims": ExpenseClaim, "statements": Statement,
+    "campaigns": Campaign, "donations": Donation, "receipts": Receipt, "transfers": Transfer,
+}  # fmt: skip
+STATEFUL = {
+    "projects": Project, "allocations": Allocation, "milestones": Milestone,
+    "expense_claims": ExpenseClaim, "deposits": Deposit, "campaigns": Campaign,
+}  # fmt: skip
 
 PARTS = (
     ("organizations", organizations.build),
@@ -28,16 +50,31 @@ PARTS = (
 )
 
 
-def build(*, year: int, places: dict, scale: float = 1.0, progress: bool = True) -> dict:
-    """Build the year on top of the plain demo; returns what each part added."""
+def build(*, year: int, places: dict, scale: float = 1.0, progress=sys.stderr) -> dict:
+    """Build the year on top of the plain demo; returns what each part added. `progress`:
+    the stream its progress bar is drawn on (None: no bar)."""
     built = Year(year, scale)
     added = {}
     total = 4 + escrow.steps(built) + projects.steps(built) + campaigns.steps(built)
     with (
         translation.override(settings.LANGUAGE_CODE),
-        tqdm(total=total, file=sys.stderr, disable=not progress, desc=str(year)) as bar,
+        tqdm(total=total, file=progress, disable=progress is None, desc=str(year)) as bar,
     ):
         for name, part in PARTS:
             bar.set_postfix_str(name)
             added[name] = part(built, bar, places)
     return added
+
+
+def counts() -> dict:
+    """What the demo holds, and the states present of each workflow (the test and the
+    benchmark compare runs with it)."""
+    tallies = {}
+    for label, model in MODELS.items():
+        tallies[label] = model.objects.count()
+    states = {}
+    for label, model in STATEFUL.items():
+        states[label] = dict(
+            model.objects.values_list("state").annotate(n=Count("id")).order_by("state")
+        )
+    return {"counts": tallies, "states": states}

@@ -3,6 +3,8 @@
 `--year 2026` adds a realistic year on top (config/demo_year): about a thousand
 organizations, dozens of projects in every state, custody, claims, campaigns."""
 
+import sys
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import translation
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             if options["year"]:
                 added = demo_year.build(
                     year=options["year"], places=places, scale=options["scale"],
-                    progress=not options["no_progress"],
+                    progress=None if options["no_progress"] else options.get("stderr") or sys.stderr,
                 )  # fmt: skip
                 self.stderr.write(f"{options['year']}: {added}")
         with translation.override("zh-hans"):
