@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
+        bar = None if options["no_progress"] else options.get("stderr") or sys.stderr
         with transaction.atomic():
             places = federations_demo.load()
             logins = access_demo.load(places)
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             if options["year"]:
                 added = demo_year.build(
                     year=options["year"], places=places, scale=options["scale"],
-                    progress=None if options["no_progress"] else options.get("stderr") or sys.stderr,
+                    progress=bar,
                 )  # fmt: skip
                 self.stderr.write(f"{options['year']}: {added}")
         with translation.override("zh-hans"):
