@@ -24,7 +24,7 @@ from funds.models import Budget, BudgetLine, FundingSource
 from ledger.models import Transfer
 from projects.models import Allocation, Contract, Evaluation, Milestone, Project
 
-from . import campaigns, escrow, funds, organizations, projects
+from . import campaigns, escrow, funds, organizations, projects, tour
 from .common import Year
 
 MODELS = {
@@ -45,7 +45,9 @@ PARTS = (
     ("funds", funds.build),
     ("custodial accounts", escrow.open_accounts),
     ("projects", projects.build),
-    ("expense claims and statements", escrow.claims),
+    ("expense claims", escrow.claims),
+    ("the tour's yuan", tour.build),
+    ("statements", escrow.monthly_statements),
     ("campaigns", campaigns.build),
 )
 

@@ -161,12 +161,6 @@ def claims(year: Year, progress, places: dict) -> int:
             .select_related("organization")
             .order_by("id")
         )
-        for deposit in Deposit.objects.filter(
-            account__federation=federation, state="receivable", kind="milestone"
-        ).order_by("id"):
-            services.deposit_confirm(actor=staff, transfer_id=deposit.transfer_id,
-                                     bank_reference=f"XM{year.year}{deposit.pk:06d}",
-                                     reason="项目款到账")  # fmt: skip
         for account in accounts[:CLAIMING_ACCOUNTS]:
             if account.organization == places.get("organization"):
                 continue  # the plain demo's claims are there
@@ -190,7 +184,13 @@ def claims(year: Year, progress, places: dict) -> int:
                            category, payee, bank, amount, source_id, project_id, n)  # fmt: skip
                 made += 1
         progress.update(1)
-    # Monthly statements of every month that has ended (idempotent: the beat task's run).
+    return made
+
+
+def monthly_statements(year: Year, progress, places: dict) -> int:
+    """The statements of every month of the year that has ended, each made on the 1st of the
+    next month as the beat task makes them (idempotent: the stored ones are kept)."""
+    made = 0
     last = year.today.month - 1 if year.today.year == year.year else 12
     if year.today.year >= year.year:
         for month in range(1, last + 1):
@@ -198,7 +198,8 @@ def claims(year: Year, progress, places: dict) -> int:
                 days=1
             )
             with clock(year, first_of_next, hour=2):  # the beat task's hour
-                statements.monthly_run(year=year.year, month=month)
+                made += statements.monthly_run(year=year.year, month=month)["made"]
+    progress.update(1)
     return made
 
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from access.models import User
 from escrow import services as escrow_services
-from escrow.models import CustodialAccount, Deposit
+from escrow.models import CustodialAccount
 from federations.eligibility import transferred_function_eligibility
 from federations.models import Federation, Organization, Region
 from funds.models import BudgetLine
@@ -140,8 +140,8 @@ def _pdf(name: str) -> SimpleUploadedFile:
 
 
 def _project(year: Year, maker, township, federation, title, category, code, target, i, *,
-             custody, budget, two_sources, start_month) -> Project | None:  # fmt: skip
-    org = _undertaker(township, federation, i, custody=custody)
+             custody, budget, two_sources, start_month, member=None) -> Project | None:  # fmt: skip
+    org = member or _undertaker(township, federation, i, custody=custody)
     if org is None and custody:
         custody = False
         org = _undertaker(township, federation, i, custody=False)
@@ -298,13 +298,8 @@ def _pay(year: Year, maker, deciders, staff, milestone, *, request: bool) -> Non
     )  # fmt: skip
     if not deciders or not approve("projects.milestonepayment", payment.pk, deciders):
         return
-    if staff is not None:
-        for deposit in Deposit.objects.filter(
-            transfer_id__in=MilestonePaymentPart.objects.filter(payment=payment).values(
-                "transfer_id"
-            ),
-            state="receivable",
-        ):
-            escrow_services.deposit_confirm(actor=staff, transfer_id=deposit.transfer_id,
-                                            bank_reference=f"XM{year.year}{deposit.pk:06d}",
+    if staff is not None:  # the federation confirms the money's arrival
+        for part in MilestonePaymentPart.objects.filter(payment=payment, pending=True):
+            escrow_services.deposit_confirm(actor=staff, transfer_id=part.transfer_id,
+                                            bank_reference=f"XM{year.year}{part.transfer_id:06d}",
                                             reason="项目款到账")  # fmt: skip
