@@ -13,7 +13,7 @@ from access.models import User
 from escrow import services as escrow_services
 from escrow.models import CustodialAccount, ExpenseClaim
 from funds.models import FundingSource
-from projects.models import Project
+from projects.models import Allocation, MilestonePayment, Project
 
 from . import projects
 from .common import Year, approve, clock, officers
@@ -65,3 +65,42 @@ def build(year: Year, progress, places: dict) -> int:
                                   reason="已转账至供应商")  # fmt: skip
     progress.update(1)
     return ExpenseClaim.objects.filter(pk=claim.pk, state="paid").count()
+
+
+def trail(year: int, township) -> dict | None:
+    """The ids of the tour's yuan, source to payee (docs/tour.md; scripts/tour_screenshots.py):
+    the welfare source, its budget line and budget, the project, the allocation from that
+    line, the milestone payments, the custodial account, the paid claim and its payout."""
+    project = Project.objects.filter(title=TITLE.format(town=township.name, year=year)).first()
+    if project is None:
+        return None
+    allocation = (
+        Allocation.objects.filter(project=project, line__source__kind="community_welfare_subsidy")
+        .select_related("line__budget", "line__source")
+        .first()
+    )
+    account = CustodialAccount.objects.get(organization=project.member)
+    claim = (
+        ExpenseClaim.objects.filter(account=account, lines__project=project, state="paid")
+        .order_by("id")
+        .first()
+    )
+    line = claim.lines.order_by("id").first() if claim else None
+    payments = list(MilestonePayment.objects.filter(project=project).order_by("id"))
+    return {
+        "source": allocation.line.source_id,
+        "source_account": allocation.line.source.account_id,
+        "budget": allocation.line.budget_id,
+        "budget_line": allocation.line_id,
+        "line_account": allocation.line.account_id,
+        "project": project.pk,
+        "project_title": project.title,
+        "allocation": allocation.pk,
+        "commitment_account": allocation.account_id,
+        "milestone_payments": [p.pk for p in payments],
+        "custodial_account": account.pk,
+        "custodial_ledger_account": account.ledger_account_id,
+        "claim": claim.pk if claim else None,
+        "claim_reservation": line.reservation_id if line else None,
+        "payee": line.payee_name if line else None,
+    }

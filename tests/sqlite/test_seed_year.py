@@ -8,7 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from config.demo_year import counts
+from config.demo_year.tour import trail
 from core import verification
+from federations.models import Region
+from funds.models import FundingSource
+from ledger.models import Transfer
 from ledger.verification import verify_ledger as ledger_check
 
 pytestmark = pytest.mark.sqlite
@@ -43,6 +47,14 @@ def test_a_year_has_every_state_is_idempotent_and_verifies(demo, db):
     assert {"organizations", "projects", "expense_claims", "statements", "donations",
             "receipts", "custodial_accounts", "transfers"} <= grown  # fmt: skip
     assert first["states"]["milestones"].get("paid", 0) > 0
+
+    # The tour's yuan: from the township's welfare subsidy to the supplier of a paid claim.
+    path = trail(YEAR, Region.objects.get(name="文汇街道"))
+    assert path is not None and path["claim"] is not None
+    payout = Transfer.objects.get(pk=path["claim_reservation"])
+    assert payout.state == "posted"
+    assert payout.from_account_id == path["custodial_ledger_account"]
+    assert payout.source_account_id == FundingSource.objects.get(pk=path["source"]).money_tag_id
 
     _seed_year()
     assert counts() == first  # nothing new the second time
