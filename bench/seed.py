@@ -25,22 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVERY = {
-    "projects": {"draft", "submitted", "approved", "contracted", "in_progress", "delivered",
-                 "accepted", "closed", "cancelled", "terminated"},
-    "expense_claims": {"draft", "submitted", "approved", "paid", "returned", "rejected",
-                       "withdrawn"},
-    "milestones": {"planned", "accepted", "payment_submitted", "paid"},
-    "allocations": {"reserved", "committed", "released", "closed"},
-    "deposits": {"receivable", "confirmed"},
-    "campaigns": {"draft", "submitted", "approved", "open", "succeeded", "failed", "cancelled"},
-}  # fmt: skip
 COUNTS = (
-    "import json; from config.demo_year import counts; "
+    "import json; from config.demo_year import counts, EVERY_STATE; "
     "from ledger.verification import verify_ledger; from core import verification; "
     "r = verify_ledger(seal=False); "
     "print(json.dumps({**counts(), 'ledger_ok': r.status != verification.FAILED "
-    "and not r.problems}))"
+    "and not r.problems, 'every': {k: sorted(v) for k, v in EVERY_STATE.items()}}))"
 )
 
 
@@ -72,10 +62,12 @@ def main() -> int:
         first = json.loads(manage(env, "shell", "-c", COUNTS)[2].strip().splitlines()[-1])
         again, _cpu, _out = manage(env, "seed_demo", "--year", year, "--no-progress")
         second = json.loads(manage(env, "shell", "-c", COUNTS)[2].strip().splitlines()[-1])
+    every = first.pop("every")
+    second.pop("every")
     missing = {
-        label: sorted(states - set(first["states"].get(label, {})))
-        for label, states in EVERY.items()
-        if states - set(first["states"].get(label, {}))
+        label: sorted(set(states) - set(first["states"].get(label, {})))
+        for label, states in every.items()
+        if set(states) - set(first["states"].get(label, {}))
     }
     result = {
         "year": int(year),

@@ -45,35 +45,22 @@ def _federations(year: Year) -> list[Federation]:
     return found[: year.n(len(found), 3)]
 
 
+def _holder(year: Year, username: str, name: str, role: str, **scope):
+    """The first active holder of `role` in `scope`, else a demo login made for it."""
+    found = RoleAssignment.objects.filter(role=role, is_active=True, **scope).order_by("id")
+    assignment = found.select_related("user").first()
+    return assignment.user if assignment else year.user(username, name, role, **scope)
+
+
 def staff_of(year: Year, federation: Federation):
-    assignment = (
-        RoleAssignment.objects.filter(
-            role=Role.FEDERATION_STAFF, federation=federation, is_active=True
-        )
-        .select_related("user")
-        .order_by("id")
-        .first()
-    )
-    if assignment is not None:
-        return assignment.user
-    return year.user(f"fed.{federation.township.code}", f"{federation.name[:20]}社工",
-                     Role.FEDERATION_STAFF, federation=federation)  # fmt: skip
+    return _holder(year, f"fed.{federation.township.code}", f"{federation.name[:20]}社工",
+                   Role.FEDERATION_STAFF, federation=federation)  # fmt: skip
 
 
 def rep_of(year: Year, organization):
-    assignment = (
-        RoleAssignment.objects.filter(
-            role=Role.ORGANIZATION_REP, organization=organization, is_active=True
-        )
-        .select_related("user")
-        .order_by("id")
-        .first()
-    )
-    if assignment is not None:
-        return assignment.user
-    return year.user(f"rep.{organization.credit_code or organization.pk}",
-                     organization.representative_name or "负责人", Role.ORGANIZATION_REP,
-                     organization=organization)  # fmt: skip
+    return _holder(year, f"rep.{organization.credit_code or organization.pk}",
+                   organization.representative_name or "负责人", Role.ORGANIZATION_REP,
+                   organization=organization)  # fmt: skip
 
 
 def township_officer(year: Year, township):
