@@ -37,25 +37,32 @@ LEAKS = re.compile(r"\b(None|field|Forbidden|HISTORY_\w+)\b|\b[A-Z][a-z]+ [a-z]+
 
 def pages(t: dict) -> list[tuple[str, str, str, list[str]]]:
     """(file, login, path, texts the page must show) in the tour's order."""
+    project = t["project"]
     return [
         ("01-source.png", "finance.county", f"/admin/funds/fundingsource/{t['source']}/change/",
          ["资金来源", "社区公益事业补助资金"]),
         ("02-budget.png", "finance.county", f"/admin/funds/budget/{t['budget']}/change/",
-         ["预算", "文汇街道"]),
-        ("03-inbox.png", "finance.county", "/admin/approvals/approvalrequest/inbox/",
+         ["年度预算", "文汇街道"]),
+        ("03-allocations.png", "finance.county",
+         f"/admin/projects/allocation/?project__id__exact={project}", ["资金安排"]),
+        ("04-project.png", "finance.county", f"/admin/projects/project/{project}/change/",
+         ["购买服务项目", t["project_title"]]),
+        ("05-payments.png", "finance.county",
+         f"/admin/projects/milestonepayment/?project__id__exact={project}", ["阶段付款"]),
+        ("06-inbox.png", "finance.county", "/admin/approvals/approvalrequest/inbox/",
          ["待我审批"]),
-        ("04-project.png", "finance.county", f"/admin/projects/project/{t['project']}/change/",
-         ["项目", t["project_title"]]),
-        ("05-custodial-account.png", "federation",
+        ("07-custodial-account.png", "federation",
          f"/admin/escrow/custodialaccount/{t['custodial_account']}/change/", ["代管账户"]),
-        ("06-claim.png", "federation", f"/admin/escrow/expenseclaim/{t['claim']}/change/",
-         ["报销", "长者助餐食材采购"]),
-        ("07-ledger-account.png", "auditor",
-         f"/admin/ledger/account/{t['custodial_ledger_account']}/change/", ["账户"]),
-        ("08-project-history.png", "auditor", f"/admin/projects/project/{t['project']}/history/",
+        ("08-claim.png", "federation", f"/admin/escrow/expenseclaim/{t['claim']}/change/",
+         ["报销单", "长者助餐食材采购", t["payee"]]),
+        ("09-project-history.png", "auditor", f"/admin/projects/project/{project}/history/",
          ["历史"]),
-        ("09-api-trail.png", "auditor",
-         f"/api/v1/ledger/transfers/?account={t['custodial_ledger_account']}", ["transfers"]),
+        ("10-api-account.png", "auditor",
+         f"/api/v1/ledger/accounts/{t['custodial_ledger_account']}/?format=json",
+         ["by_source", f'"source_account":{t["source_account"]}']),
+        ("11-api-transfers.png", "auditor",
+         f"/api/v1/ledger/transfers/?account={t['custodial_ledger_account']}&format=json",
+         ["source_account", f'"id":{t["claim_reservation"]}']),
     ]  # fmt: skip
 
 
@@ -106,7 +113,13 @@ def shoot(base: str, trail: dict) -> list[str]:
                 contexts[login] = page
             page = contexts[login]
             response = page.goto(base + path)
+            pretty = page.locator("input[type=checkbox]")
+            if path.startswith("/api/") and pretty.count():
+                pretty.first.click()  # Chromium's JSON view, indented
+                page.wait_for_timeout(300)
             body = page.inner_text("body")
+            if path.startswith("/api/"):
+                body = re.sub(r"\s+", "", body)
             if response is None or response.status != 200:
                 problems.append(f"{name}: {path} answered {response and response.status}")
             for text in texts:
