@@ -105,7 +105,14 @@ start() {
   [[ "${PROD_SKIP_SERVICES:-}" == 1 ]] || bash scripts/services.sh
   log "migrating as the owner (DATABASE_OWNER_URL)"
   "$PY" manage.py migrate --noinput -v0
-  "$PY" manage.py collectstatic --noinput -v0
+  # Static files (whitenoise's compressed manifest): collected again only when a static file
+  # of the project or the requirements changed since the last collection (it takes minutes).
+  local manifest="$ROOT/staticfiles/staticfiles.json"
+  if [[ ! -f "$manifest" || -n "$(find "$ROOT"/*/static "$ROOT/requirements.txt" -newer "$manifest" \
+        -print -quit 2>/dev/null)" ]]; then
+    log "collecting static files"
+    "$PY" manage.py collectstatic --noinput -v0
+  fi
   WORKER_NAME="fundmgr-$(basename "$RUN_DIR")@$(hostname)"
   echo "$WORKER_NAME" >"$RUN_DIR/worker.name"
   log "starting gunicorn ($WEB_CONCURRENCY workers on $GUNICORN_BIND), a Celery worker and beat"
