@@ -19,8 +19,9 @@ decided twice, `ledger_verify` and `audit_verify` pass.
 
 The last line printed is one JSON object: requests_per_s, p50_ms, p99_ms, errors_5xx, the
 requests by status class and the refusals by status and code, the invariants, the two
-verifications, the machine's load. Exits 1 when an invariant fails (a 5xx, or an answer the
-rules do not allow, included).
+verifications, what the Celery worker and beat (the chain sealer every 10 s) logged as errors,
+gunicorn's worker timeouts, the machine's load. Exits 1 when an invariant fails (a 5xx, an
+answer the rules do not allow, a task error included). The servers' logs stay in var/load/.
 """
 
 import hashlib
@@ -153,6 +154,8 @@ def main():
     from django.db import connections
 
     connections.close_all()
+    for old in RUN_DIR.glob("*.log"):  # this run's logs only
+        old.unlink()
     log("starting scripts/prod.sh ...")
     try:
         prod("start")
@@ -170,6 +173,12 @@ def main():
     log("verifying ...")
     result["ledger_verify"] = verify("ledger_verify")
     result["audit_verify"] = verify("audit_verify")
+    # What the worker and beat (the sealer every 10 s) and gunicorn logged as errors meanwhile.
+    logged = {name: (RUN_DIR / f"{name}.log").read_text(errors="replace") for name in
+              ("web", "worker", "beat")}  # fmt: skip
+    result["task_errors"] = sum(text.count("ERROR/") for text in (logged["worker"], logged["beat"]))
+    result["tasks_succeeded"] = logged["worker"].count(" succeeded in ")
+    result["web_worker_timeouts"] = logged["web"].count("WORKER TIMEOUT")
     result.update(
         web_workers=int(os.environ["WEB_CONCURRENCY"]), threads=THREADS, users=len(world.users),
         accounts=len(world.accounts), world_build_s=round(built_s, 1),
@@ -178,6 +187,7 @@ def main():
     for label, status, body in outcome.unexpected[:20]:
         log("unexpected:", label, status, body)
     bad = money_load.failures(result)
+    bad += [name for name in ("task_errors", "web_worker_timeouts") if result[name]]
     if bad:
         log("FAILED:", ", ".join(bad))
     print(json.dumps(result, ensure_ascii=False))
