@@ -85,10 +85,12 @@ class LoadWorld:
 
 
 def build_world(
-    *, members=4, approved=3, forwarded=6, milestones=6, deposit="5000.00",
+    *, members=4, approved=3, forwarded=6, milestones=6, deposit=None,
     claim_amount="1000.00", share="500.00", officers=3, staff=3,
 ) -> LoadWorld:  # fmt: skip
-    """Build the world through the services (call inside `core.context.acting_as`)."""
+    """Build the world through the services (call inside `core.context.acting_as`). Each
+    account holds `deposit`, by default the approved claims and half the forwarded ones."""
+    deposit = deposit or str(Decimal(claim_amount) * (approved + forwarded // 2))
     pw = make_world(make_region_tree())
     r = pw.r
     approvals.policy_create(actor=pw["admin"], kind=escrow.STEP_CLAIM, region=r["city"],
