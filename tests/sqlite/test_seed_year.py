@@ -28,6 +28,9 @@ def _seed_year():
     return err.getvalue()
 
 
+@pytest.mark.timeout(
+    900
+)  # seeds the demo (when first) and a small year twice: minutes on a busy machine
 def test_a_year_has_every_state_is_idempotent_and_verifies(demo, db):
     before = counts()
     progress = _seed_year()
