@@ -37,6 +37,7 @@ from .selectors import (
     regions_visible_to,
 )
 
+CATEGORY_CHOICES = [("", "---------"), *PurchaseCategory.choices]  # picked, never defaulted
 MONEY = {"max_digits": 18, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
@@ -67,7 +68,7 @@ def _regions(user, *levels) -> object:
 class DemandForm(ServiceForm):
     community = forms.ModelChoiceField(Region.objects.none(), label=_("community"))
     title = forms.CharField(label=_("title"), max_length=200)
-    category = forms.ChoiceField(label=_("category"), choices=PurchaseCategory.choices)
+    category = forms.ChoiceField(label=_("category"), choices=CATEGORY_CHOICES)
     priority = forms.ChoiceField(
         label=_("priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
@@ -102,7 +103,7 @@ class DemandForm(ServiceForm):
 class OfferForm(ServiceForm):
     organization = forms.ModelChoiceField(Organization.objects.none(), label=_("organization"))
     title = forms.CharField(label=_("title"), max_length=200)
-    category = forms.ChoiceField(label=_("category"), choices=PurchaseCategory.choices)
+    category = forms.ChoiceField(label=_("category"), choices=CATEGORY_CHOICES)
     area = forms.ModelChoiceField(
         Region.objects.none(),
         label=_("service area"),
@@ -170,7 +171,7 @@ class ProjectForm(ServiceForm):
     )
     category = forms.ChoiceField(
         label=_("category"),
-        choices=[("", "---------"), *PurchaseCategory.choices],
+        choices=CATEGORY_CHOICES,
         required=False,
         help_text=_("From a need it is the need's category."),
     )
