@@ -57,6 +57,24 @@ def staff_of(year: Year, federation: Federation):
                    Role.FEDERATION_STAFF, federation=federation)  # fmt: skip
 
 
+def checker_of(year: Year, federation: Federation, staff):
+    """A second staff member of the federation: claims one forwards, the other approves
+    (maker–checker in the approval engine)."""
+    other = (
+        RoleAssignment.objects.filter(
+            role=Role.FEDERATION_STAFF, is_active=True, federation=federation
+        )
+        .exclude(user=staff)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if other:
+        return other.user
+    return year.user(f"fed.{federation.township.code}.acct", f"{federation.name[:20]}会计",
+                     Role.FEDERATION_STAFF, federation=federation)  # fmt: skip
+
+
 def rep_of(year: Year, organization):
     return _holder(year, f"rep.{organization.credit_code or organization.pk}",
                    organization.representative_name or "负责人", Role.ORGANIZATION_REP,
@@ -64,7 +82,7 @@ def rep_of(year: Year, organization):
 
 
 def township_officer(year: Year, township):
-    """The township's finance officer (claims up to ¥10,000 are decided at its level)."""
+    """The township's finance officer (claims above ¥5,000 need it after the checker)."""
     if not officers_of(township):
         year.user(f"finance.{township.code}", f"{township.name}财务审批员", Role.FINANCE_OFFICER,
                   region=township)  # fmt: skip
@@ -142,7 +160,8 @@ def claims(year: Year, progress, places: dict) -> int:
     for federation in _federations(year):
         staff = staff_of(year, federation)
         township_officer(year, federation.township)
-        deciders = officers(federation.township)
+        # The checker first; above ¥5,000 the township's officer as well.
+        deciders = [checker_of(year, federation, staff), *officers(federation.township)]
         accounts = list(
             CustodialAccount.objects.filter(federation=federation)
             .select_related("organization")
@@ -245,10 +264,10 @@ def _claim(staff, rep, deciders, account, state, title, category, payee, bank, a
             try:
                 request_reject(actor=decider, request_id=request.pk, reason="不属于公益活动支出")
                 break
-            except Exception:  # noqa: BLE001 - the next officer may
+            except Exception:  # noqa: BLE001 - the next decider may
                 continue
         return claim
-    approve("escrow.expenseclaim", claim.pk, deciders + [staff])
+    approve("escrow.expenseclaim", claim.pk, deciders)
     claim.refresh_from_db()
     if state == "approved" or claim.state != ClaimState.APPROVED:
         return claim

@@ -173,6 +173,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/projects/{id}/submit/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
     ("POST", "/api/v1/projects/{id}/transition/"):            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
     ("POST", "/api/v1/projects/{id}/visits/"):                (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/projects/{id}/campaigns/"):              (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/projects/{id}/campaigns/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
     ("GET", "/api/v1/reports/project-disclosure/"):           (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
     ("GET", "/api/v1/allocations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/allocations/"):                         (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
@@ -758,6 +760,11 @@ REQUESTS = {
     ),
     ("GET", "/api/v1/projects/{id}/"): _a_b("project_running"),
     ("GET", "/api/v1/projects/{id}/compliance/"): _a_b("project_running"),
+    ("GET", "/api/v1/projects/{id}/campaigns/"): _a_b("project_running"),
+    ("POST", "/api/v1/projects/{id}/campaigns/"): lambda w, role: (
+        Req(path={"id": w["project_running_a"].pk}, body={"campaign": w["campaign_a"].pk}),
+        Req(path={"id": w["project_running_b"].pk}, body={"campaign": w["campaign_b"].pk}),
+    ),
     ("POST", "/api/v1/projects/{id}/submit/"): _a_b("project_draft"),
     ("POST", "/api/v1/projects/{id}/transition/"): lambda w, role: (
         Req(path={"id": w["project_running_a"].pk}, body={"to": "in_progress"}),

@@ -376,6 +376,10 @@ def step_campaign_for_the_project(path):
     officer.post(f"campaigns/{campaign['id']}/submit/", {})
     path.approve("funds.campaign", campaign["id"], reason="募捐主体有公开募捐资格")
     officer.post(f"campaigns/{campaign['id']}/open/", {}, expect=200)
+    project_id = path.o["project"]["id"]
+    linked = officer.post(f"projects/{project_id}/campaigns/",
+                          {"campaign": campaign["id"], "reason": "为本项目募集"})  # fmt: skip
+    assert linked["project_ref"] == f"projects.project:{project_id}", linked
     receipts = []
     for i, (donor_type, name, amount) in enumerate((
         ("resident", "刘大爷", "100.00"),
@@ -396,6 +400,8 @@ def step_campaign_for_the_project(path):
     assert numbers == sorted(numbers) and len(set(numbers)) == 3, receipts
     public = path.rep.client.get(f"/api/v1/campaigns/{campaign['id']}/public/").json()
     assert d(public["raised"]) == d("1350.50"), public
+    (for_project,) = officer.get(f"projects/{project_id}/campaigns/")
+    assert for_project["id"] == campaign["id"] and d(for_project["raised"]) == d("1350.50")
     path.o["campaign"] = officer.get(f"campaigns/{campaign['id']}/")
 
 
