@@ -437,7 +437,10 @@ class CharityFundAdmin(ServiceAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.scan_view)
-        return [path("<int:pk>/scan/", view, name="funds_charityfund_scan"), *super().get_urls()]
+        return [
+            path("<int:pk>/scan/download/", view, name="funds_charityfund_scan"),
+            *super().get_urls(),
+        ]
 
     def scan_view(self, request, pk):
         fund = get_object_or_404(charity_funds_visible_to(request.user), pk=pk)

@@ -102,6 +102,8 @@ def build_world(
     def user(name, role, **scope):
         return make_user(name, role, password=PASSWORD, **scope)
 
+    if staff < 2:
+        raise ValueError("staff: at least 2 (one forwards claims, another approves them)")
     staff_users = [pw["staff"]] + [
         user(f"load_staff{i}", Role.FEDERATION_STAFF, federation=r["federation_a"])
         for i in range(2, staff + 1)
@@ -153,8 +155,10 @@ def build_world(
             claim.refresh_from_db()
             world.claim_ids.append(claim.pk)
             if i < approved:
-                approvals.request_approve(actor=towns[0], request_id=claim.approval_request_id,
-                                          reason="同意")  # fmt: skip
+                # The checker: a staff member other than the one who forwarded it.
+                approvals.request_approve(
+                    actor=staff_users[1], request_id=claim.approval_request_id, reason="同意"
+                )
                 world.approved_claims.append(claim.pk)
             else:
                 world.forwarded_claims.append((claim.pk, claim.approval_request_id))
@@ -335,7 +339,8 @@ class Driver:
         return self.random.sample(users, 2) if len(users) > 1 else users * 2
 
     def approve_claim(self, claim, request):
-        a, b = self.two(self.world.town_officers)
+        # Claims up to ¥5,000 are approved by federation staff other than the forwarder.
+        a, b = self.two(self.world.staff[1:])
         self.call(a, "GET", "/api/v1/approvals/", label="inbox")
         path = f"/api/v1/approvals/{request}/approve/"
         opts = {"label": "claim approve", "allowed": (200, 409)}

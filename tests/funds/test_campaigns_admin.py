@@ -131,7 +131,7 @@ def test_agreement_scan_opens_from_the_fund_page_in_scope_only(cw):
     fund = cf.charity_fund(cw, cw.charity, open_it=False)  # uploads a PDF scan
     county = staff_client(cw["county"])
     page = county.get(f"/admin/funds/charityfund/{fund.pk}/change/").content.decode()
-    scan_url = f"/admin/funds/charityfund/{fund.pk}/scan/"
+    scan_url = f"/admin/funds/charityfund/{fund.pk}/scan/download/"
     assert scan_url in page
     response = county.get(scan_url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
