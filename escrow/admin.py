@@ -14,12 +14,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ScopedReadOnlyAdmin
 from core.errors import DomainError
 from core.money import yuan
+from ledger import selectors as ledger_selectors
+from ledger.models import Account
 
 from . import reconciliation, services, statements
 from .models import (
@@ -34,6 +37,7 @@ from .models import (
 )
 from .selectors import (
     accounts_visible_to,
+    balance,
     bank_statements_visible_to,
     claims_visible_to,
     dashboard,
@@ -113,10 +117,31 @@ class CustodialAccountAdmin(EscrowAdmin):
     list_display = ["organization", "federation", "state", "posted", "receivable", "opened_at"]
     list_filter = ["state"]
     list_select_related = ["organization", "federation", "ledger_account__balance"]
-    fields = ["federation", "organization", "ledger_account", "state", "frozen_reason",
-              "frozen_by", "frozen_at", "advance_voucher_days", "opened_by", "opened_at",
-              "closed_at"]  # fmt: skip
+    fields = ["federation", "organization", "ledger_account", "state", "posted", "available",
+              "receivable", "by_source", "frozen_reason", "frozen_by", "frozen_at",
+              "advance_voucher_days", "opened_by", "opened_at", "closed_at"]  # fmt: skip
     actions = ["freeze", "unfreeze"]
+
+    @admin.display(description=_("available (not reserved)"))
+    def available(self, obj):
+        return yuan(balance(obj).available)
+
+    @admin.display(description=_("balance by funding source"))
+    def by_source(self, obj):
+        """Each source's share: what a claim charged to it may still spend."""
+        shares = [s for s in ledger_selectors.balance_by_source(obj.ledger_account_id)
+                  if s.posted or s.pending or s.receivable]  # fmt: skip
+        names = dict(
+            Account.objects.filter(pk__in=[s.source_account_id for s in shares]).values_list(
+                "id", "name"
+            )
+        )
+        rows = (
+            (names.get(s.source_account_id, s.source_account_id), yuan(s.posted),
+             gettext("reserved"), yuan(s.pending), gettext("receivable"), yuan(s.receivable))
+            for s in shares
+        )  # fmt: skip
+        return format_html_join(mark_safe("<br>"), "{}：{}（{} {}，{} {}）", rows) or "—"
 
     @admin.display(description=_("posted balance"))
     def posted(self, obj):

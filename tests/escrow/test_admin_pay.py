@@ -5,6 +5,7 @@ form is shown), and refuses several claims at once and a user who does not pay."
 
 import pytest
 
+from core.money import yuan
 from escrow.models import ClaimState
 from ledger.models import Transfer, TransferState
 from tests.funds.test_admin import staff_client
@@ -52,3 +53,15 @@ def test_pay_refuses_two_claims_and_an_officer(ew):
     response = _pay(officer, first, apply="1", payout_reference="FK-X", request_key="k-1")
     first.refresh_from_db()
     assert first.state == ClaimState.APPROVED
+
+
+def test_the_account_page_shows_its_balance_by_source(ew):
+    ew.claim("300.00")  # approved: ¥300.00 reserved
+    page = (
+        staff_client(ew["staff"])
+        .get(f"/admin/escrow/custodialaccount/{ew.account.pk}/change/")
+        .content.decode()
+    )
+    balance = ew.account.ledger_account.balance
+    assert "可用余额（未预留）" in page and "按资金来源的余额" in page
+    assert yuan(balance.posted - balance.pending) in page and "已预留 ¥300.00" in page
