@@ -109,13 +109,11 @@ def grant(connection, role: str) -> Applied:
                 applied.history_tables.append(table)
             applied.tables += 1
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {r}")
-        cursor.execute(
-            "SELECT to_regprocedure('core_history_write(regclass, text, jsonb)') IS NOT NULL"
-        )
-        if cursor.fetchone()[0]:
-            writer = "core_history_write(regclass, text, jsonb)"
-            cursor.execute(f"REVOKE ALL ON FUNCTION {writer} FROM PUBLIC")
-            cursor.execute(f"GRANT EXECUTE ON FUNCTION {writer} TO {r}")
+        for writer in history_guard.WRITER_SIGNATURES:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [writer])
+            if cursor.fetchone()[0]:
+                cursor.execute(f"REVOKE ALL ON FUNCTION {writer} FROM PUBLIC")
+                cursor.execute(f"GRANT EXECUTE ON FUNCTION {writer} TO {r}")
     return applied
 
 

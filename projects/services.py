@@ -1451,10 +1451,11 @@ def payment_approved(request, *, actor, reason="") -> None:
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
-    set_reason(payment, reason or _("approved: paid")).save()
+    set_reason(payment, reason or _("approved: paid"))
+    payment.save(update_fields=["state", "payee_kind", "payee_account", "paid_at"])
     milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
-    set_reason(milestone, reason or _("paid")).save()
+    set_reason(milestone, reason or _("paid")).save(update_fields=["state"])
 
 
 def payment_rejected(request, *, actor, reason="") -> None:
