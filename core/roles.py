@@ -10,6 +10,9 @@ and may only:
 - SELECT history tables: a history row goes in only through core_history_write, a SECURITY
   DEFINER function owned by the owner that writes only what matches the live row
   (core/history_guard.py);
+- SELECT the tables a model declares written through a function (`audit_written_through =
+  "ledger_write(jsonb)"`: the ledger's transfers and balance caches, ledger/writer.py), and
+  EXECUTE that function (revoked from PUBLIC): rows go in only through it;
 - use the sequences.
 
 It gets no TRUNCATE, no TRIGGER, no REFERENCES, no CREATE in the schema and is never a
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from psycopg import sql as psycopg_sql
@@ -47,6 +51,23 @@ def history_tables() -> set[str]:
     return {m._meta.db_table for m in history_guard.historical_models()}
 
 
+def written_through() -> dict[str, str]:
+    """{table: function} for every model that declares `audit_written_through`: its rows are
+    written only by that SECURITY DEFINER function (the ledger's, ledger/writer.py), so the
+    application's role gets SELECT on the table and EXECUTE on the function."""
+    return {
+        m._meta.db_table: m.audit_written_through
+        for m in apps.get_models()
+        if getattr(m, "audit_written_through", None)
+    }
+
+
+def writer_functions() -> list[str]:
+    """The functions (signatures) the application's role may execute: the history writer and
+    every function a model declares it is written through."""
+    return sorted({*history_guard.WRITER_SIGNATURES, *written_through().values()})
+
+
 def table_privileges() -> dict[str, str]:
     """{table: privileges} for every table a model declares guarded: no more than its triggers
     let through (an insert-only table gets no UPDATE or DELETE, a one-time change an UPDATE, a
@@ -58,6 +79,8 @@ def table_privileges() -> dict[str, str]:
         one_time = getattr(model, "audit_append_only_except", None)
         wanted[model._meta.db_table] = "SELECT, INSERT" + (", UPDATE" if one_time else "")
     for table in history_tables():
+        wanted[table] = "SELECT"
+    for table in written_through():
         wanted[table] = "SELECT"
     return wanted
 
@@ -109,7 +132,7 @@ def grant(connection, role: str) -> Applied:
                 applied.history_tables.append(table)
             applied.tables += 1
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {r}")
-        for writer in history_guard.WRITER_SIGNATURES:
+        for writer in writer_functions():
             cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [writer])
             if cursor.fetchone()[0]:
                 cursor.execute(f"REVOKE ALL ON FUNCTION {writer} FROM PUBLIC")
@@ -157,15 +180,25 @@ def problems(connection, role: str | None = None) -> list[str]:
         found += [f"{t}: owned by {role} (it could disable its triggers)" for (t,) in cursor]
         cursor.execute(
             "SELECT c.relname, has_table_privilege(%s, c.oid, 'INSERT'), "
+            "has_table_privilege(%s, c.oid, 'UPDATE'), has_table_privilege(%s, c.oid, 'DELETE'), "
             "has_table_privilege(%s, c.oid, 'TRUNCATE'), has_table_privilege(%s, c.oid, 'TRIGGER') "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
-            [role, role, role],
+            [role] * 5,
         )
         history = history_tables()
-        for table, insert, truncate, trigger in cursor.fetchall():
+        through = written_through()
+        for table, insert, update, delete, truncate, trigger in cursor.fetchall():
             if insert and table in history:
                 found.append(f"{table}: {role} may INSERT into a history table")
+            if table in through:
+                direct = [p for p, ok in (("INSERT", insert), ("UPDATE", update),
+                                          ("DELETE", delete)) if ok]  # fmt: skip
+                if direct:
+                    found.append(
+                        f"{table}: {role} may {', '.join(direct)} directly "
+                        f"(written only through {through[table]})"
+                    )
             if truncate:
                 found.append(f"{table}: {role} may TRUNCATE")
             if trigger:

@@ -25,6 +25,10 @@ when it refuses):
   memo="", idempotency_key)` → Transfer: moves `amount` now.
 - `reserve(...)` (same arguments) → a pending Transfer: the amount stops being available
   in `from_account` and is receivable (not spendable) in `to_account`.
+- `post_transfers(*, actor, postings=[Posting(from_account, to_account, amount, source_account,
+  idempotency_key, kind="transfer", memo="", reserve=False), ...])` → [Transfer, ...]: several
+  transfers (posted, or pending where `reserve`), in order, all or none, in one round trip on
+  PostgreSQL; a key used before answers its first result, as a single call would.
 - `commit_pending(*, actor, transfer, idempotency_key)`: a pending transfer is posted;
   `void_pending(*, actor, transfer, idempotency_key)`: its reservation is released. A pending
   transfer resolves once.

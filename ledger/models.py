@@ -30,6 +30,10 @@ from core.triggers import OneTimeChange
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
+# The SECURITY DEFINER function that alone writes transfers and balances on PostgreSQL
+# (ledger/writer.py); the application's role may only SELECT those tables (core/roles.py).
+WRITER = "ledger_write(jsonb)"
+
 
 class AccountKind(models.TextChoices):
     FUNDING_SOURCE = "funding_source", _("Funding source")
@@ -168,6 +172,7 @@ class Balance(models.Model):
     """Cached balances (derived data, recomputed by ledger_verify). Not audited row by row."""
 
     audit_never_deleted = True  # PostgreSQL refuses DELETE and TRUNCATE (core/triggers.py)
+    audit_written_through = WRITER  # the application's role: SELECT only (core/roles.py)
 
     is_guarded = models.BooleanField(_("guarded"), default=True)
     posted = models.DecimalField(_("posted"), default=0, **MONEY)
@@ -339,6 +344,7 @@ class Transfer(models.Model):
     # PostgreSQL refuses UPDATE, DELETE and TRUNCATE (core/triggers.py) but for the one
     # change a transfer makes: pending to posted or voided, once, with who and when.
     audit_append_only = True
+    audit_written_through = WRITER  # the application's role: SELECT only (core/roles.py)
     audit_append_only_except = OneTimeChange(
         column="state",
         source="pending",

@@ -10,37 +10,37 @@ goes below zero, each key is used once.
 How a posting stays correct and fast:
 
 - One database transaction per call (a savepoint inside a caller's transaction).
-- Each account touched is changed by ONE guarded SQL statement that updates its cached
-  balance and its share of the funding source together (`UPDATE ... WHERE balance >=
-  amount AND is_active RETURNING`, then the source share in the same statement). The row
-  lock of the account balance is taken by that statement; accounts are always changed in
-  increasing id order, so two opposite transfers never deadlock. No SELECT ... FOR UPDATE.
-- On PostgreSQL the whole posting is one prepared statement, one round trip: the transfer
-  row is inserted by its first part (a unique index on the idempotency key: a second
-  request with the same key waits for the first, then fails on the key and answers the
-  first result), and the balances are changed by data-modifying CTEs after it. The
-  statement text depends only on the posting's shape (which legs are guarded, which flow
-  column of its share each leg adds to: the kind of the account on the other side), so
-  each shape is built once per process and prepared once per connection.
+- On PostgreSQL the application's role cannot write the transfer or balance tables at all:
+  a posting is one call of `ledger_write(ops jsonb)`, a SECURITY DEFINER function owned by
+  the owner (ledger/writer.py), prepared once per connection: one statement, one round trip,
+  whatever the number of postings (`post_transfers`). This module checks the request,
+  computes the proof (ledger/proof.py: the key never reaches the database) and passes the
+  transfer; the function inserts it (a unique index on the idempotency key: a second request
+  with the same key waits for the first, then gets no row and answers the first result),
+  works the legs out from it and the accounts' kinds, and changes each account's cached
+  balance and its share of the funding source by one guarded statement each (`... WHERE
+  posted + Δ >= pending + Δ AND is_active`), the lower account id first (several postings:
+  every balance row locked first, in account-id order), so two transfers never deadlock.
 - Each leg's share also adds the posted amount to its flow column (models.SourceBalance:
-  in/out by the other side's account kind, carried forward apart) and a commitment's
-  share keeps its lowest feeding source or line (`fed_by`, set when the share is created):
-  the same row and statement as the balance, no extra round trip; ledger_verify
-  recomputes them from the transfers.
-- A guard that does not pass updates no row; `ledger_guard()` then makes the statement
-  fail, so nothing of it is kept, and the service raises `Overdraft` (or
-  `AccountInactive`) naming the account. CHECK constraints on the balance tables refuse
-  the same thing again if anything bypasses this code.
+  in/out by the other side's account kind, carried forward apart) and a commitment's share
+  keeps its lowest feeding source or line (`fed_by`, set when the share is created): the same
+  row and statement as the balance; ledger_verify recomputes them from the transfers.
+- A guard that does not pass makes the function raise (SQLSTATE LG002, naming the posting,
+  the account and the level), so nothing of the call is kept, and the service raises
+  `Overdraft` (or `AccountInactive`) naming the account. CHECK constraints on the balance
+  tables refuse the same thing again if anything bypasses this code.
 
 On SQLite (the demo) the pieces run as separate statements in the same order.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -268,7 +268,11 @@ def open_account(
         )
         _validated(account)
         set_reason(account, reason or _("account opened")).save()
-        AccountBalance.objects.create(account=account, is_guarded=account.is_guarded)
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor == "postgresql":
+            _write(db, [{"op": "open", "account": account.pk}])  # ledger/writer.py
+        else:
+            AccountBalance.objects.create(account=account, is_guarded=account.is_guarded)
     return account
 
 
@@ -323,26 +327,42 @@ def close_account(*, actor, account, reason: str) -> Account:
         account = _locked(account)
         if not account.is_active:
             return account
-        # Lock the balance row too: a posting waits for this transaction, then sees it closed.
-        balance = AccountBalance.objects.select_for_update().get(account_id=account.pk)
-        if balance.pending or balance.receivable or (account.is_guarded and balance.posted):
-            raise AccountNotEmpty(
-                _(
-                    "Account %(account)s still holds ¥%(posted)s with ¥%(pending)s reserved and "
-                    "¥%(receivable)s receivable; it is closed only when empty."
-                )
-                % {
-                    "account": account.code,
-                    "posted": balance.posted,
-                    "pending": balance.pending,
-                    "receivable": balance.receivable,
-                },
-                fields={"account": [account.code]},
-            )
+        # The balance row is closed under its lock first (a posting waits for this
+        # transaction, then sees it closed); the writer refuses it unless it is empty.
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor == "postgresql":
+            try:
+                with transaction.atomic():
+                    _write(db, [{"op": "close", "account": account.pk}])  # ledger/writer.py
+            except DatabaseError as exc:
+                if (_writer_error(exc) or ("",))[0] != "not_empty":
+                    raise
+                raise _not_empty(account) from None
+        else:
+            balance = AccountBalance.objects.select_for_update().get(account_id=account.pk)
+            if balance.pending or balance.receivable or (account.is_guarded and balance.posted):
+                raise _not_empty(account)
+            AccountBalance.objects.filter(account_id=account.pk).update(is_active=False)
         account.is_active = False
         set_reason(account, reason).save()
-        AccountBalance.objects.filter(account_id=account.pk).update(is_active=False)
     return account
+
+
+def _not_empty(account: Account) -> AccountNotEmpty:
+    balance = AccountBalance.objects.get(account_id=account.pk)
+    return AccountNotEmpty(
+        _(
+            "Account %(account)s still holds ¥%(posted)s with ¥%(pending)s reserved and "
+            "¥%(receivable)s receivable; it is closed only when empty."
+        )
+        % {
+            "account": account.code,
+            "posted": balance.posted,
+            "pending": balance.pending,
+            "receivable": balance.receivable,
+        },
+        fields={"account": [account.code]},
+    )
 
 
 # --------------------------------------------------------------------------- SQL
@@ -404,20 +424,112 @@ def _posted_legs(transfer_kind, from_account, to_account, source_id, amount, pen
 class _Refused(Exception):
     """A guard did not pass: roll back, then explain."""
 
-    def __init__(self, leg: _Leg | None, level: str):
+    def __init__(self, index: int, leg: _Leg | None, level: str):
+        self.index = index  # of the step in its call
         self.leg = leg
         self.level = level
 
+
+@dataclass(slots=True)
+class _Step:
+    """One posting: a transfer created or resolved, and its two legs.
+
+    `op`: the operation ledger_write (ledger/writer.py) applies on PostgreSQL, which works the
+    legs out again itself from the transfer and the accounts; `head` and `legs`: the same as
+    SQL statements, run by this module on SQLite (the demo), and what a refusal is explained
+    by on both.
+    """
+
+    op: dict
+    head: tuple[str, list]
+    legs: list[_Leg]
+    source: Account
+    amount: Decimal
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_WRITE = b"SELECT ledger_write(%s::jsonb)"
+
+
+def _cursor(db, prepare: bool):
+    """A server-bound psycopg cursor on Django's connection, kept for the connection's life.
+
+    Django turns psycopg's prepared statements off for its own (client-side bound) cursors;
+    they stay off for those. This cursor prepares the writer's call once per connection
+    instead of parsing and planning it every time.
+    """
+    raw = db.connection
+    if raw is None:
+        db.ensure_connection()
+        raw = db.connection
+    cursor = getattr(raw, "_ledger_cursor", None)
+    if cursor is None or cursor.closed:
+        if prepare and raw.prepare_threshold is None:
+            raw.prepare_threshold = 5
+        cursor = raw._ledger_cursor = psycopg.Cursor(raw)
+    return cursor
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()  # microseconds kept: the proof covers them
+    raise TypeError(type(value).__name__)
+
+
+def _write(db, ops: list[dict]) -> list[int | None]:
+    """One call of ledger_write, one statement: the ids it answers, one per operation."""
+    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
+    payload = json.dumps(ops, default=_json, ensure_ascii=False, separators=(",", ":"))
+    with db.wrap_database_errors:
+        cursor = _cursor(db, prepare)
+        cursor.execute(_WRITE, [payload], prepare=True if prepare else None)
+        return cursor.fetchone()[0]
+
+
+def _pg_write(db, ops: list[dict]) -> list[int | None]:
+    """Outside any transaction the call is its own transaction (one round trip); inside a
+    caller's it runs in a savepoint, so a refusal leaves the caller's transaction usable."""
+    if db.in_atomic_block or not db.get_autocommit():
+        with transaction.atomic():
+            return _write(db, ops)
+    return _write(db, ops)
+
+
+_WRITER_ERROR = re.compile(r"ledger_(refused|invalid|not_empty):(\d+):(\w+)(?::(\w+))?")
+REFUSED, INVALID, NOT_EMPTY = "LG002", "LG001", "LG003"
+
+
+def _writer_error(exc):
+    """(kind, operation number from 1, detail, level) of ledger_write's refusal, or None."""
+    found = _WRITER_ERROR.search(str(exc))
+    return found.groups() if found else None
+
+
+def _refused_step(exc, steps: list[_Step]) -> _Refused | None:
+    """The step, leg and level ledger_write's refusal names (ledger_refused:op:account:level)."""
+    found = _writer_error(exc)
+    if found is None or found[0] != "refused":
+        return None
+    index = int(found[1]) - 1
+    account_id, level = int(found[2]), found[3]
+    if level == "source_closed":
+        return _Refused(index, None, level)
+    leg = next(leg for leg in steps[index].legs if leg.account_id == account_id)
+    return _Refused(index, leg, level)
+
+
+# --------------------------------------------------------------------------- SQLite
 
 _BALANCE_SET = "posted = posted + %s, pending = pending + %s, receivable = receivable + %s"
 _GUARD = " AND (NOT is_guarded OR posted + %s >= pending + %s)"
 
 
-def _account_sql(shape, *, after: str | None) -> str:
+def _account_sql(shape) -> str:
     guard, _may_insert, active = shape[:3]
     sql = f"UPDATE ledger_accountbalance SET {_BALANCE_SET} WHERE account_id = %s"
-    if after:  # runs only once the CTE before it has done its part (and in that order)
-        sql += f" AND EXISTS (SELECT 1 FROM {after})"
     if active:
         sql += " AND is_active"
     if guard:
@@ -439,7 +551,7 @@ _FED_BY_LEAST = (
 )
 
 
-def _source_sql(shape, *, account_cte: str | None) -> str:
+def _source_sql(shape) -> str:
     guard, may_insert, _active, flow, feeds = shape
     if not may_insert:
         # A guarded account spends only a share it holds, and a reservation is released
@@ -449,13 +561,9 @@ def _source_sql(shape, *, account_cte: str | None) -> str:
             f"UPDATE ledger_sourcebalance SET {_BALANCE_SET}"
             + (f", {flow} = {flow} + %s" if flow else "")
             + " WHERE account_id = %s AND source_account_id = %s"
-            + (f" AND EXISTS (SELECT 1 FROM {account_cte})" if account_cte else "")
             + (_GUARD if guard else "")
             + " RETURNING 1"
         )
-    rows = (
-        f"FROM {account_cte}" if account_cte else "FROM ledger_accountbalance WHERE account_id = %s"
-    )
     columns = (f", {flow}" if flow else "") + (", fed_by_id" if feeds else "")
     values = (", %s" if flow else "") + (", %s" if feeds else "")
     updates = (f", {flow} = b.{flow} + excluded.{flow}" if flow else "") + (
@@ -464,14 +572,15 @@ def _source_sql(shape, *, account_cte: str | None) -> str:
     return (
         "INSERT INTO ledger_sourcebalance AS b "
         f"(account_id, source_account_id, is_guarded, posted, pending, receivable{columns}) "
-        f"SELECT account_id, %s, is_guarded, %s, %s, %s{values} {rows} "
+        f"SELECT account_id, %s, is_guarded, %s, %s, %s{values} "
+        "FROM ledger_accountbalance WHERE account_id = %s "
         "ON CONFLICT (account_id, source_account_id) DO UPDATE SET "
         "posted = b.posted + excluded.posted, pending = b.pending + excluded.pending, "
         f"receivable = b.receivable + excluded.receivable{updates} RETURNING 1"
     )
 
 
-def _source_params(leg: _Leg, *, in_cte: bool) -> list:
+def _source_params(leg: _Leg) -> list:
     flow = [abs(leg.posted)] if leg.flow else []
     if not leg.may_insert:
         params = [leg.posted, leg.pending, leg.receivable, *flow, leg.account_id, leg.source_id]
@@ -479,80 +588,36 @@ def _source_params(leg: _Leg, *, in_cte: bool) -> list:
     params = [leg.source_id, leg.posted, leg.pending, leg.receivable, *flow]
     if leg.fed_by is not None:
         params.append(leg.fed_by)
-    if not in_cte:
-        params.append(leg.account_id)
-    return params
+    return params + [leg.account_id]
 
 
-# The statement of each posting shape: (head, first leg's shape, second's, source checked).
-_STATEMENTS: dict[tuple, bytes] = {}
+def _sqlite_step(index: int, step: _Step) -> int | None:
+    """SQLite (the demo): the posting as separate statements, in ledger_write's order."""
+    with connection.cursor() as cursor:
+        cursor.execute(*step.head)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        first, second = sorted(step.legs, key=lambda leg: leg.account_id)
+        for leg in (first, second):
+            cursor.execute(_account_sql(leg.shape), _account_params(leg))
+            if len(cursor.fetchall()) != 1:
+                raise _Refused(index, leg, "account")
+            cursor.execute(_source_sql(leg.shape), _source_params(leg))
+            if len(cursor.fetchall()) != 1:
+                raise _Refused(index, leg, "source")
+        source_id = step.source.pk
+        if first.active and source_id not in (first.account_id, second.account_id):
+            cursor.execute(
+                "SELECT 1 FROM ledger_accountbalance WHERE account_id = %s AND is_active",
+                [source_id],
+            )
+            if cursor.fetchone() is None:
+                raise _Refused(index, None, "source_closed")
+    return row[0]
 
 
-def _pg_statement(head_sql: str, first: _Leg, second: _Leg, check_source: bool) -> bytes:
-    """The whole posting as ONE statement (PostgreSQL): insert the transfer or change its
-    state (t), then the lower account id (a1) and its source share (s1), then the higher
-    (a2, s2). Each CTE waits for the one before it, so rows are locked in that order. If
-    a guard stops a leg, ledger_guard() raises and the statement, hence everything it did,
-    is undone; if t changed nothing (a transfer no longer pending), no leg runs.
-    `check_source`: the funding source is neither account and must be open too.
-    """
-    key = (head_sql, first.shape, second.shape, check_source)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        ctes, prev = [f"t AS ({head_sql})"], "t"
-        for n, leg in ((1, first), (2, second)):
-            ctes.append(f"a{n} AS ({_account_sql(leg.shape, after=prev)})")
-            ctes.append(f"s{n} AS ({_source_sql(leg.shape, account_cte=f'a{n}')})")
-            prev = f"s{n}"
-        source = (
-            "(SELECT count(*) FROM ledger_accountbalance WHERE account_id = %s AND is_active)"
-            if check_source
-            else "1"
-        )
-        statement = (
-            f"WITH {', '.join(ctes)} SELECT h, ledger_guard("
-            "h IS NULL OR (a1 = 1 AND s1 = 1 AND a2 = 1 AND s2 = 1 AND src = 1), "
-            "concat_ws(',', a1, s1, a2, s2, src)"
-            ") FROM (SELECT (SELECT id FROM t) AS h, (SELECT count(*) FROM a1) AS a1, "
-            "(SELECT count(*) FROM s1) AS s1, (SELECT count(*) FROM a2) AS a2, "
-            f"(SELECT count(*) FROM s2) AS s2, {source} AS src) AS counts"
-        ).encode()
-        _STATEMENTS[key] = statement
-    return statement
-
-
-def _cursor(db, prepare: bool):
-    """A server-bound psycopg cursor on Django's connection, kept for the connection's life.
-
-    Django turns psycopg's prepared statements off for its own (client-side bound) cursors;
-    they stay off for those. This cursor prepares each posting statement once per
-    connection instead of parsing and planning it every time.
-    """
-    raw = db.connection
-    if raw is None:
-        db.ensure_connection()
-        raw = db.connection
-    cursor = getattr(raw, "_ledger_cursor", None)
-    if cursor is None or cursor.closed:
-        if prepare and raw.prepare_threshold is None:
-            raw.prepare_threshold = 5
-        cursor = raw._ledger_cursor = psycopg.Cursor(raw)
-    return cursor
-
-
-def _pg_posting(db, head: tuple[str, list], first: _Leg, second: _Leg, source_id: int | None):
-    params = list(head[1])
-    for leg in (first, second):
-        params += _account_params(leg)
-        params += _source_params(leg, in_cte=True)
-    if source_id is not None:
-        params.append(source_id)
-    statement = _pg_statement(head[0], first, second, source_id is not None)
-    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
-    with db.wrap_database_errors:
-        cursor = _cursor(db, prepare)
-        cursor.execute(statement, params, prepare=True if prepare else None)
-        return cursor.fetchone()[0]
+# --------------------------------------------------------------------------- both
 
 
 def _constraint(exc) -> str:
@@ -561,52 +626,11 @@ def _constraint(exc) -> str:
     return getattr(diag, "constraint_name", None) or str(exc)
 
 
-_COUNTS = re.compile(r"ledger_refused:([0-9,]+)")
-
-
-def _refused_leg(exc, first: _Leg, second: _Leg):
-    """The leg and level named by ledger_guard()'s error ("ledger_refused:a1,s1,a2,s2,src")."""
-    found = _COUNTS.search(str(exc))
-    if found is None:
-        return None
-    counts = found.group(1).split(",")
-    for i, count in enumerate(counts[:4]):
-        if count != "1":
-            return _Refused(first if i < 2 else second, "account" if i % 2 == 0 else "source")
-    return _Refused(None, "source_closed")
-
-
-def _run_steps(head: tuple[str, list], leg: _Leg, first: bool) -> int | None:
-    """SQLite (the demo): the same pieces as separate statements, in the same order."""
-    with connection.cursor() as cursor:
-        head_id = 0
-        if first:
-            cursor.execute(*head)
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            head_id = row[0]
-        cursor.execute(_account_sql(leg.shape, after=None), _account_params(leg))
-        if len(cursor.fetchall()) != 1:
-            raise _Refused(leg, "account")
-        cursor.execute(_source_sql(leg.shape, account_cte=None), _source_params(leg, in_cte=False))
-        if len(cursor.fetchall()) != 1:
-            raise _Refused(leg, "source")
-    return head_id
-
-
-def _source_open_step(source_id: int) -> None:
-    """SQLite: the funding source (neither account) is open."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM ledger_accountbalance WHERE account_id = %s AND is_active", [source_id]
-        )
-        if cursor.fetchone() is None:
-            raise _Refused(None, "source_closed")
-
-
-def _explain(refused: _Refused, source: Account, amount: Decimal):
-    """After the rollback: the domain error for a guard that did not pass."""
+def _explain(refused: _Refused, steps: list[_Step]):
+    """After the rollback: the domain error for a guard that did not pass. The shortfall
+    counts what the call's earlier steps took from the same account and share."""
+    step = steps[refused.index]
+    source, amount = step.source, step.amount
     if refused.level == "source_closed":
         return AccountInactive(account=source, field="source_account")
     leg = refused.leg
@@ -619,9 +643,17 @@ def _explain(refused: _Refused, source: Account, amount: Decimal):
     share = SourceBalance.objects.filter(
         account_id=leg.account.pk, source_account_id=leg.source_id
     ).first()
-    share_available = share.available if share else Decimal("0.00")
-    if refused.level == "account" and balance.available < amount:
-        shortfall, level = amount - balance.available, "account"
+    earlier = [other for s in steps[: refused.index] for other in s.legs]
+    taken = sum((o.posted - o.pending for o in earlier if o.account_id == leg.account_id), ZERO)
+    available = balance.available + taken
+    taken_share = sum(
+        (o.posted - o.pending for o in earlier
+         if o.account_id == leg.account_id and o.source_id == leg.source_id),
+        ZERO,
+    )  # fmt: skip
+    share_available = (share.available if share else Decimal("0.00")) + taken_share
+    if refused.level == "account" and available < amount:
+        shortfall, level = amount - available, "account"
     else:
         shortfall, level = amount - share_available, "source"
     return Overdraft(
@@ -629,51 +661,42 @@ def _explain(refused: _Refused, source: Account, amount: Decimal):
     )
 
 
+def _invalid(field: str) -> InvalidTransfer:
+    """ledger_write refused what this module checks before (a backstop): name the field."""
+    return InvalidTransfer(
+        _("The ledger refused the transfer: %(field)s is not valid.") % {"field": field},
+        fields={field: [_("Not valid for this transfer.")]},
+    )
+
+
 _INSERT_TRANSFER = (
     "INSERT INTO ledger_transfer (from_account_id, to_account_id, amount, source_account_id, "
     "kind, memo, state, two_phase, reverses_id, idempotency_key, request_hash, created_by_id, "
     "created_at, resolved_at, resolved_by_id, resolution_key, proof) VALUES "
-    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s) RETURNING id"
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 
 
-class _KeyUsed(Exception):
-    """The idempotency key is taken: answer the first request's result (or 409)."""
-
-
-def _apply(head, legs: list[_Leg], source: Account, amount: Decimal) -> int | None:
-    """Apply head + legs in account-id order, atomically; None if head did nothing.
-
-    On PostgreSQL the posting is one statement: outside any transaction it is its own
-    transaction (one round trip); inside a caller's transaction it runs in a savepoint,
-    so a refusal leaves the caller's transaction usable.
-    """
-    first, second = legs if legs[0].account_id < legs[1].account_id else legs[::-1]
-    source_id = source.pk
-    check_source = legs[0].active and source_id not in (first.account_id, second.account_id)
+def _apply(steps: list[_Step]) -> list[int | None]:
+    """Apply the steps in order, atomically: per step the new or resolved transfer's id, or
+    None when it did nothing (the idempotency key is taken; the transfer is no longer
+    pending). PostgreSQL: one call of ledger_write for all of them."""
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each proxy hop costs a lookup
     try:
         if db.vendor == "postgresql":
-            source_id = source_id if check_source else None
-            if db.in_atomic_block or not db.get_autocommit():
-                with transaction.atomic():
-                    return _pg_posting(db, head, first, second, source_id)
-            return _pg_posting(db, head, first, second, source_id)
+            return _pg_write(db, [step.op for step in steps])
         with transaction.atomic():
-            head_id = _run_steps(head, first, True)
-            if head_id is not None:
-                _run_steps(head, second, False)
-                if check_source:
-                    _source_open_step(source_id)
-            return head_id
+            return [_sqlite_step(i, step) for i, step in enumerate(steps)]
     except _Refused as refused:
-        raise _explain(refused, source, amount) from None
+        raise _explain(refused, steps) from None
     except DatabaseError as exc:
-        refused = _refused_leg(exc, first, second)
+        refused = _refused_step(exc, steps)
         if refused is not None:
-            raise _explain(refused, source, amount) from None
-        if isinstance(exc, IntegrityError) and "idempotency_key" in _constraint(exc):
-            raise _KeyUsed() from exc
+            raise _explain(refused, steps) from None
+        found = _writer_error(exc)
+        if found is not None and found[0] == "invalid":
+            raise _invalid(found[2]) from exc
         error = translate_db_error(exc)
         if error is None:
             raise
@@ -699,7 +722,7 @@ def _built(values: dict, related: dict) -> Transfer:
     return transfer
 
 
-def _new_transfer(
+def _prepared(
     *,
     op: str,
     actor,
@@ -712,7 +735,8 @@ def _new_transfer(
     idempotency_key: str,
     two_phase: bool,
     reverses: Transfer | None = None,
-) -> Transfer:
+) -> _New:
+    """Check a new transfer and work out its row, proof and legs (nothing written yet)."""
     _recorded_actor(actor)
     key = _key(idempotency_key)
     amount = _money(amount)
@@ -763,6 +787,11 @@ def _new_transfer(
         "resolution_proof": None,
     }
     values["proof"] = proof.created(values)  # written by this service (ledger/proof.py)
+    op = {
+        "op": "create", "from": from_id, "to": to_id, "amount": amount, "source": source_id,
+        "kind": kind, "memo": memo, "two_phase": two_phase, "reverses": reverses_id,
+        "key": key, "hash": digest, "by": actor.pk, "at": now, "proof": values["proof"],
+    }  # fmt: skip
     head = (
         _INSERT_TRANSFER,
         [
@@ -778,11 +807,6 @@ def _new_transfer(
         ]  # fmt: skip
     else:
         legs = _posted_legs(kind, from_account, to_account, source_id, amount, pending=False)
-    try:
-        transfer_id = _apply(head, legs, source, amount)
-    except _KeyUsed:
-        return _replay(key, digest)
-    values["id"] = transfer_id
     related = {
         "from_account": from_account,
         "to_account": to_account,
@@ -790,7 +814,27 @@ def _new_transfer(
         "created_by": actor,
         "reverses": reverses,
     }
-    return _built(values, related)
+    return _New(_Step(op, head, legs, source, amount), values, related)
+
+
+@dataclass(slots=True)
+class _New:
+    step: _Step
+    values: dict
+    related: dict
+
+    def result(self, transfer_id: int | None) -> Transfer:
+        """The transfer written, or the first one's answer when the key was taken."""
+        if transfer_id is None:
+            return _replay(self.values["idempotency_key"], self.values["request_hash"])
+        self.values["id"] = transfer_id
+        return _built(self.values, self.related)
+
+
+def _new_transfer(**kwargs) -> Transfer:
+    new = _prepared(**kwargs)
+    (transfer_id,) = _apply([new.step])
+    return new.result(transfer_id)
 
 
 def _replay(key: str, digest: str) -> Transfer:
@@ -856,6 +900,48 @@ def reserve(
     )
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One transfer of a batch (`post_transfers`): what post_transfer takes, or reserve's
+    when `reserve` is true (a pending transfer)."""
+
+    from_account: Account | int
+    to_account: Account | int
+    amount: Decimal | str
+    source_account: Account | int
+    idempotency_key: str
+    kind: str = TransferKind.TRANSFER
+    memo: str = ""
+    reserve: bool = False
+
+
+def post_transfers(*, actor, postings: Sequence[Posting]) -> list[Transfer]:
+    """Several transfers at once, in order, all or none: each written as post_transfer (or
+    reserve) would write it, in ONE round trip on PostgreSQL (one call of ledger_write, whose
+    balance rows are locked in account-id order). A refusal of any one (an overdraft, a closed
+    account: the error names its account) writes none of them. A key used before answers
+    that transfer's first result (`replayed`), as a single call would."""
+    prepared = [
+        _prepared(
+            op="reserve" if p.reserve else "post",
+            actor=actor,
+            from_account=p.from_account,
+            to_account=p.to_account,
+            amount=p.amount,
+            source_account=p.source_account,
+            kind=p.kind,
+            memo=p.memo,
+            idempotency_key=p.idempotency_key,
+            two_phase=p.reserve,
+        )
+        for p in postings
+    ]
+    if not prepared:
+        return []
+    ids = _apply([new.step for new in prepared])
+    return [new.result(transfer_id) for new, transfer_id in zip(prepared, ids, strict=True)]
+
+
 def _transfer(value) -> Transfer:
     if isinstance(value, Transfer) and value.pk is not None:
         return value
@@ -899,8 +985,12 @@ def _resolve(*, actor, transfer, idempotency_key: str, target: str) -> Transfer:
         "RETURNING id",
         [target, now, actor.pk, key, resolution_proof, transfer.pk],
     )
+    op = {
+        "op": "resolve", "id": transfer.pk, "state": target, "at": now, "by": actor.pk,
+        "key": key, "proof": resolution_proof,
+    }  # fmt: skip
     try:
-        done = _apply(head, legs, transfer.source_account, amount)
+        (done,) = _apply([_Step(op, head, legs, transfer.source_account, amount)])
     except IntegrityError as exc:
         if "resolution_key" in _constraint(exc):
             raise IdempotencyConflict(fields={"idempotency_key": [key]}) from exc
@@ -988,6 +1078,8 @@ __all__ = [
     "close_account",
     "post_transfer",
     "reserve",
+    "Posting",
+    "post_transfers",
     "commit_pending",
     "void_pending",
     "reverse_transfer",

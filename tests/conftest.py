@@ -90,20 +90,22 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _db_role(request):
-    """Each test in a transaction (`db`, not `transactional_db`) runs as the application's
-    limited role (`SET ROLE`, undone with the test's rollback), as production does, but those
-    marked `owner_role`, which tamper with the owner's rights. TEST_DB_ROLE=owner runs them all
-    as the URL's role. docs/database-roles.md."""
+    """Every database test runs as the application's limited role, as production does, but
+    those marked `owner_role`, which tamper with the owner's rights. A test in a transaction
+    (`db`): `SET ROLE`, undone with the test's rollback. A `transaction=True` test (threads,
+    real commits): `SET ROLE` on its connection and on every connection opened while it runs
+    (connection_created: the threads' own), `RESET ROLE` before the flush that ends it (the
+    owner's). TEST_DB_ROLE=owner runs them all as the URL's role. docs/database-roles.md."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and bool(
-        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None
+        and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
     )
-    in_transaction = not transactional and ("db" in request.fixturenames or marker is not None)
+    uses_db = marker is not None or "db" in request.fixturenames or transactional
     if (
         os.environ.get("TEST_DB_ROLE", "app") != "app"
         or _sqlite_pass()
-        or not in_transaction
-        or "transactional_db" in request.fixturenames
+        or not uses_db
         or request.node.get_closest_marker("owner_role")
     ):
         yield
@@ -111,10 +113,35 @@ def _db_role(request):
     from django.conf import settings
     from django.db import connection
 
-    request.getfixturevalue("db")
+    set_role = f'SET ROLE "{settings.DATABASE_APP_ROLE}"'
+    if not transactional:
+        request.getfixturevalue("db")
+        with connection.cursor() as cursor:
+            cursor.execute(set_role)
+        yield
+        return
+    from django.db.backends.signals import connection_created
+
+    request.getfixturevalue("transactional_db")
+
+    def limited(sender, connection, **kwargs):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(set_role)
+
     with connection.cursor() as cursor:
-        cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
-    yield
+        cursor.execute(set_role)
+    connection_created.connect(limited, dispatch_uid="tests_db_role")
+    try:
+        yield
+    finally:
+        connection_created.disconnect(dispatch_uid="tests_db_role")
+        if connection.connection is not None and not connection.closed_in_transaction:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET ROLE")
+            except Exception:  # noqa: BLE001 - a broken connection: the flush opens another
+                connection.close()
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,9 @@ from ledger.models import Transfer, flow_fields
 from ledger.verification import verify_ledger
 from tests.ledger.factories import account, funded_source, key, move, system
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The suite's own connection stays the owner's here: these tests connect as the application's
+# role themselves (app_session, as_app_role) where they show what it can and cannot do.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.owner_role]
 
 
 def _app_dsn() -> str:
@@ -39,6 +41,18 @@ def _app_dsn() -> str:
 def app_session():
     """A raw psycopg session as the application's role (what a stolen password gives)."""
     with psycopg.connect(_app_dsn(), autocommit=True) as conn:
+        yield conn
+
+
+@contextmanager
+def owner_session():
+    """A raw psycopg session as the owner (the suite's URL role)."""
+    s = connection.settings_dict
+    dsn = (
+        f"host={s.get('HOST') or '127.0.0.1'} port={s.get('PORT') or 5432} "
+        f"dbname={s['NAME']} user={s['USER']}"
+    )
+    with psycopg.connect(dsn, autocommit=True) as conn:
         yield conn
 
 
@@ -102,6 +116,38 @@ def test_problems_names_a_role_that_may_do_too_much():
     assert roles.problems(connection) == []
 
 
+def test_problems_names_a_direct_grant_on_a_table_written_through_a_function():
+    with connection.cursor() as cursor:
+        cursor.execute('GRANT INSERT, UPDATE ON ledger_transfer TO "fundmgr_app"')
+        cursor.execute('GRANT UPDATE ON ledger_sourcebalance TO "fundmgr_app"')
+    try:
+        assert sorted(roles.problems(connection)) == [
+            "ledger_sourcebalance: fundmgr_app may UPDATE directly "
+            "(written only through ledger_write(jsonb))",
+            "ledger_transfer: fundmgr_app may INSERT, UPDATE directly "
+            "(written only through ledger_write(jsonb))",
+        ]
+    finally:
+        roles.grant(connection, "fundmgr_app")
+    assert roles.problems(connection) == []
+    with app_session() as conn:  # what it has instead: SELECT, and the writer
+        for table in ("ledger_transfer", "ledger_accountbalance", "ledger_sourcebalance"):
+            assert conn.execute(
+                "SELECT has_table_privilege(current_user, %s, 'SELECT'), "
+                "has_table_privilege(current_user, %s, 'INSERT'), "
+                "has_table_privilege(current_user, %s, 'UPDATE')",
+                [table] * 3,
+            ).fetchone() == (True, False, False)
+        assert conn.execute(
+            "SELECT has_function_privilege(current_user, 'ledger_write(jsonb)', 'EXECUTE')"
+        ).fetchone() == (True,)
+        # nobody else: PUBLIC may not call it
+        assert conn.execute(
+            "SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a "
+            "WHERE p.proname = 'ledger_write' AND a.grantee = 0"
+        ).fetchone() == (0,)
+
+
 # ---------------------------------------------------------------- what it cannot do
 
 
@@ -127,8 +173,9 @@ def test_the_limited_role_cannot_disable_drop_or_bypass_triggers(regions):
         _refused(conn, "SET session_replication_role = replica")
         # history rows: not even UPDATE is granted
         _refused(conn, "UPDATE federations_historicalorganization SET name = 'x'")
-        # the superuser path of audit.bypass does not open for it
-        with pytest.raises(errors.RestrictViolation, match="append-only"):
+        # the superuser path of audit.bypass does not open for it (and transfers are written
+        # only through ledger_write: the UPDATE is refused before any trigger)
+        with pytest.raises(errors.InsufficientPrivilege):
             with conn.transaction():
                 conn.execute("SET LOCAL audit.bypass = 'on'")
                 conn.execute("UPDATE ledger_transfer SET amount = 1 WHERE id = %s", [t.pk])
@@ -266,12 +313,97 @@ def _forge_transfer(conn, src, to, amount, *, proof=None):
     return transfer_id
 
 
-def test_a_transfer_forged_with_plain_sql_is_named_by_verification():
+def test_the_limited_role_cannot_write_transfers_or_balances_but_through_the_writer():
+    src, _treasury = funded_source("1000.00")
+    project = account()
+    genuine = move(src, project, "100.00", src, kind="allocation")
+    pending = services.reserve(
+        actor=system(), from_account=src, to_account=project, amount="10.00",
+        source_account=src, idempotency_key=key(),
+    )  # fmt: skip
+    with app_session() as conn:
+        with pytest.raises(errors.InsufficientPrivilege):
+            _forge_transfer(conn, src, project, Decimal("50.00"), proof=genuine.proof)
+        for sql, params in (
+            ("UPDATE ledger_accountbalance SET posted = posted + 1 WHERE account_id = %s",
+             [project.pk]),
+            ("UPDATE ledger_sourcebalance SET posted = posted + 1 WHERE account_id = %s",
+             [project.pk]),
+            ("INSERT INTO ledger_accountbalance (account_id, is_guarded, is_active, posted, "
+             "pending, receivable) VALUES (%s, true, true, 5, 0, 0)", [10**9]),
+            ("UPDATE ledger_transfer SET state = 'voided', resolved_at = now(), "
+             "resolved_by_id = created_by_id, resolution_key = 'forged' WHERE id = %s",
+             [pending.pk]),
+            ("SELECT 1 FROM ledger_accountbalance WHERE account_id = %s FOR UPDATE",
+             [project.pk]),
+        ):  # fmt: skip
+            _refused(conn, sql, params)
+        assert conn.execute(  # it still reads them
+            "SELECT posted FROM ledger_accountbalance WHERE account_id = %s", [project.pk]
+        ).fetchone() == (Decimal("100.00"),)
+    assert verify_ledger().ok
+
+
+def _op(src, to, amount, **extra):
+    op = {"op": "create", "from": src.pk, "to": to.pk, "amount": amount, "source": src.pk,
+          "kind": "allocation", "memo": "", "two_phase": False, "key": key(),
+          "hash": "0" * 64, "by": system().pk, "at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    return {**op, **extra}
+
+
+def test_the_writer_refuses_an_overdraft_and_a_posting_that_does_not_hold():
+    """Called directly as the application's role: the legs are the writer's own, so the
+    balances always say what the transfers say; an overdraft or a bad posting writes nothing."""
+    src, _treasury = funded_source("100.00")
+    project = account()
+    before = verify_ledger()
+    assert before.ok
+    with app_session() as conn:
+
+        def write(*ops):
+            return conn.execute(
+                "SELECT ledger_write(%s::jsonb)", [psycopg.types.json.Jsonb(list(ops))]
+            ).fetchone()[0]
+
+        # several postings in one call: all or none; the second overdraws
+        with pytest.raises(psycopg.DatabaseError, match=f"ledger_refused:2:{src.pk}:account"):
+            write(_op(src, project, "60.00"), _op(src, project, "60.00"))
+        for bad, field in (
+            (_op(src, project, "0"), "amount"),
+            (_op(src, project, "-5.00"), "amount"),
+            (_op(src, project, "1.005"), "amount"),
+            (_op(src, src, "1.00"), "to_account"),
+            (_op(project, src, "1.00", source=project.pk), "source_account"),
+            (_op(src, project, "1.00", to=10**9), "to_account"),
+            (_op(src, project, "1.00", reverses=10**9, kind="reversal"), "reverses"),
+            ({"op": "resolve", "id": 1, "state": "pending"}, "state"),
+            ({"op": "drop"}, "op"),
+        ):
+            with pytest.raises(psycopg.DatabaseError, match=f"ledger_invalid:1:{field}"):
+                write(bad)
+        # an account that is not empty is not closed
+        with pytest.raises(psycopg.DatabaseError, match="ledger_not_empty"):
+            write({"op": "close", "account": src.pk})
+        # a posting that holds is written, with its legs: but without the service's key
+        ids = write(_op(src, project, "40.00"), _op(src, project, "60.00"))
+        assert len(ids) == 2 and None not in ids
+    from ledger.selectors import balance
+
+    assert (balance(src).posted, balance(project).posted) == (Decimal("0"), Decimal("100.00"))
+    result = verify_ledger()
+    assert [p for p in result.problems if "proof" not in p] == []  # the caches agree
+    assert result.problems == [
+        f"ledger.Transfer id={i}: not written by the ledger service (its proof is missing or wrong)"
+        for i in ids
+    ]
+
+
+def test_a_transfer_forged_by_the_owner_is_named_by_verification():
     src, _treasury = funded_source("1000.00")
     project = account()
     genuine = move(src, project, "100.00", src, kind="allocation")
     assert verify_ledger().ok
-    with app_session() as conn:
+    with owner_session() as conn:
         forged = _forge_transfer(conn, src, project, Decimal("50.00"))
         copied = _forge_transfer(conn, src, project, Decimal("100.00"), proof=genuine.proof)
     result = verify_ledger()
@@ -287,14 +419,14 @@ def test_a_transfer_forged_with_plain_sql_is_named_by_verification():
     assert result.first_bad == result.problems[0]
 
 
-def test_a_resolution_forged_with_plain_sql_is_named_by_verification():
+def test_a_resolution_forged_by_the_owner_is_named_by_verification():
     src, _treasury = funded_source("1000.00")
     project = account()
     pending = services.reserve(
         actor=system(), from_account=src, to_account=project, amount="10.00",
         source_account=src, idempotency_key=key(),
     )  # fmt: skip
-    with app_session() as conn:  # the one change the trigger allows, made by hand
+    with owner_session() as conn:  # the one change the trigger allows, made by hand
         conn.execute(
             "UPDATE ledger_transfer SET state = 'voided', resolved_at = now(), "
             "resolved_by_id = created_by_id, resolution_key = 'forged', resolution_proof = 'x' "
@@ -460,10 +592,15 @@ def test_the_db_roles_command_grants_and_checks():
     assert "role fundmgr_app:" in out.getvalue() and "limited" in out.getvalue()
     with connection.cursor() as cursor:
         cursor.execute('GRANT TRUNCATE ON ledger_transfer TO "fundmgr_app"')
+        cursor.execute('GRANT INSERT ON ledger_accountbalance TO "fundmgr_app"')
     err = StringIO()
     with pytest.raises(CommandError, match="must not"):
         call_command("db_roles", "--check", stdout=StringIO(), stderr=err)
     assert "ledger_transfer: fundmgr_app may TRUNCATE" in err.getvalue()
+    assert (
+        "ledger_accountbalance: fundmgr_app may INSERT directly "
+        "(written only through ledger_write(jsonb))"
+    ) in err.getvalue()
     call_command("db_roles", stdout=StringIO())  # granting again repairs it
     assert roles.problems(connection) == []
 

@@ -48,6 +48,7 @@ def test_the_ledger_refuses_an_amount_past_the_bound_naming_it():
     _fund(outside, src, str(MAX_AMOUNT))  # at the bound: moved
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_a_balance_that_would_overflow_its_column_is_a_4xx_naming_the_bound():
     src, outside = funded_source("1.00")
     # An outside account may go negative: bring it to the edge of what the column holds.

@@ -25,6 +25,7 @@ def _refused(sql, params=()):
     return translate_db_error(caught.value)
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_update_of_a_transfer_is_refused_by_the_database():
     src, _ = funded_source()
     t = move(src, account(), "10.00", src)
@@ -35,6 +36,7 @@ def test_update_of_a_transfer_is_refused_by_the_database():
     assert Transfer.objects.get(pk=t.pk).amount == Decimal("10.00")
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_posted_to_voided_is_refused_by_the_database():
     src, _ = funded_source()
     t = move(src, account(), "10.00", src)
@@ -55,6 +57,7 @@ def test_delete_and_truncate_of_transfers_are_refused():
     assert Transfer.objects.filter(pk=t.pk).exists()
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_the_one_time_resolution_is_allowed_by_the_database_once():
     from ledger import services
 
@@ -110,6 +113,7 @@ def test_chain_links_and_verification_runs_refuse_update_and_delete():
             _sql(sql)
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_check_constraints_refuse_bad_amounts_and_negative_guarded_balances():
     src, treasury = funded_source("100.00")
     t = Transfer.objects.get(idempotency_key__isnull=False, to_account=src)
@@ -135,6 +139,7 @@ def test_check_constraints_refuse_bad_amounts_and_negative_guarded_balances():
     assert balance(treasury).posted == Decimal("-100.00")
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_guarded_update_in_the_database_never_lets_a_balance_below_zero():
     src, _ = funded_source("100.00")
     with connection.cursor() as cursor:

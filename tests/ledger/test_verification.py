@@ -129,6 +129,7 @@ def test_command_prints_the_head_and_verifies_against_an_exported_head():
 
 
 @pytest.mark.django_db
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_a_wrong_cached_balance_is_named():
     src, project, _ = _some_ledger()
     verify_ledger()
@@ -159,6 +160,7 @@ def test_the_nightly_verification_checks_the_ledger_once():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.owner_role  # a superuser's tampering (docs/database-roles.md)
 def test_a_tampered_transfer_is_found_by_ledger_verify():
     """A superuser disables the trigger and rewrites an amount and a balance; the chain
     names the row."""
