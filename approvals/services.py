@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +56,7 @@ from .selectors import (
     policy_for,
     requests_visible_to,
     required_levels,
+    requirements_for_decision,
 )
 
 POLICY_LEVELS = (Level.CITY, Level.COUNTY, Level.TOWNSHIP)
@@ -323,30 +323,6 @@ def _lock_visible(actor, request_id) -> ApprovalRequest:
     return request
 
 
-def _requirements(request: ApprovalRequest, actor) -> list[ApprovalRequirement]:
-    """The request's requirements (id order) with their regions, each annotated in the same
-    statement with what the actor's decision needs to know about it: whether the actor
-    already decided this request (`actor_decided`), whether the actor delegated their
-    approvals at its region away (`actor_away`), and the delegation in force the actor
-    received there (`actor_delegation_id`)."""
-    in_force = delegations_in_force()
-    return list(
-        request.requirements.select_related("region")
-        .annotate(
-            actor_decided=Exists(
-                ApprovalDecision.objects.filter(request_id=request.pk, user_id=actor.pk)
-            ),
-            actor_away=Exists(in_force.filter(from_user_id=actor.pk, region=OuterRef("region"))),
-            actor_delegation_id=Subquery(
-                in_force.filter(to_user_id=actor.pk, region=OuterRef("region"))
-                .order_by("id")
-                .values("id")[:1]
-            ),
-        )
-        .order_by("id")
-    )
-
-
 def _already_decided() -> Conflict:
     return Conflict(_("This request is already decided."), code="already_decided")
 
@@ -432,7 +408,7 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
                 _("Nobody decides what they submitted or created (maker–checker)."),
                 code="self_approval",
             )
-        requirements = _requirements(request, actor)
+        requirements = requirements_for_decision(request.pk, actor.pk)
         if any(r.actor_decided for r in requirements):
             raise _already_decided()
         if get_step(request.kind) is None:
@@ -447,7 +423,7 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
             user_name=(actor.get_full_name() or actor.username)[:150],
             role=Role.FINANCE_OFFICER,
             level=requirement.level,
-            region=requirement.region,
+            region_id=requirement.region_id,
             requirement=requirement,
             delegation_id=delegation_id,
             verdict=verdict,

@@ -10,6 +10,7 @@ from django.db import connections, models, transaction
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -98,6 +99,29 @@ class HistoricalActorFields(models.Model):
         return history_guard.write(self, connection, fields, returning_fields)
 
 
+class _HistoryDescriptor(HistoryDescriptor):
+    """simple-history's `Model.history` descriptor, but its manager class is made once, not
+    on every access (simple-history builds it with `from_queryset`, an inspect walk of the
+    queryset class, and reads `instance.history` for every history row it writes)."""
+
+    def __get__(self, instance, owner):
+        manager = self.__dict__.get("_manager")
+        if manager is None:
+            manager = self._manager = self.manager_class.from_queryset(self.queryset_class)
+        return manager(self.model, instance)
+
+
+class AuditedHistoricalRecords(HistoricalRecords):
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        found = sender.__dict__.get(self.manager_name)
+        if type(found) is HistoryDescriptor:
+            descriptor = _HistoryDescriptor(
+                found.model, manager=found.manager_class, queryset=found.queryset_class
+            )
+            setattr(sender, self.manager_name, descriptor)
+
+
 def audited_history(**kwargs) -> HistoricalRecords:
     """The one HistoricalRecords configuration every audited model uses."""
     if kwargs.get("m2m_fields"):
@@ -110,7 +134,7 @@ def audited_history(**kwargs) -> HistoricalRecords:
     kwargs.setdefault("bases", [HistoricalActorFields])
     kwargs.setdefault("get_user", history_user_for)
     kwargs.setdefault("cascade_delete_history", False)
-    return HistoricalRecords(**kwargs)
+    return AuditedHistoricalRecords(**kwargs)
 
 
 class AuditedModel(models.Model):
