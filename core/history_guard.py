@@ -16,8 +16,11 @@ trigger families:
   history row (core/roles.py grants it SELECT only on history tables). It writes only into
   tables that carry an enabled guard trigger, so it cannot be used to write anywhere else.
   Every historical model's save goes through it on PostgreSQL (`HistoricalActorFields`,
-  core/audited.py); a bulk insert of history rows does not, and the limited role is refused
-  one (permission denied).
+  core/audited.py). Its sibling `core_history_write_many(tables, pk columns, rows)` writes
+  several rows (of several tables) in one call, each through the same guard: the rows of a
+  `batched()` block (a whole approval decision's history in one round trip), a bulk insert of
+  history rows (simple-history's bulk_history_create) and `core.audited.
+  bulk_create_with_history`, so the limited role can do those too.
 
 What this does not prove: who acted and why. The history row's user and reason come from
 the application, so a session holding the application's role can still record a true change
