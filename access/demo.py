@@ -30,6 +30,13 @@ def load(places: dict) -> list[tuple[str, str, str]]:
         ("finance.county", "区财务审批员", Role.FINANCE_OFFICER, {"region": places["county"]}),
         ("finance.town", "街道财务审批员", Role.FINANCE_OFFICER, {"region": places["township"]}),
         ("federation", "联合会社工", Role.FEDERATION_STAFF, {"federation": places["federation"]}),
+        # A second staff member: expense claims one of them forwards, the other approves.
+        (
+            "federation.acct",
+            "联合会会计",
+            Role.FEDERATION_STAFF,
+            {"federation": places["federation"]},
+        ),
         (
             "orgrep",
             "社会组织负责人",

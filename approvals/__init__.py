@@ -35,8 +35,9 @@ and in its `services.py`:
         ...  # release what was reserved
 
 An administrator then gives the step a policy (admin or POST /api/v1/approval-policies/):
-how many finance officers of which level approve above which amount, per city, county or
-township. Without one, `request_submit` refuses the step (`no_policy`).
+how many finance officers of which level (or staff of the object's federation, named by
+the step's `federation_of`) approve above which amount, per city, county or township.
+Without one, `request_submit` refuses the step (`no_policy`).
 
 Modules: registry (step kinds), models, services (writes), selectors (reads, the inbox),
 api, admin (policies, the inbox page, the approval trail for other admin pages), tasks

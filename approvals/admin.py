@@ -307,7 +307,8 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
             "items": items,
             "total": f"{INBOX_COUNT_CAP}+" if total > INBOX_COUNT_CAP else total,
             "shown": len(items),
-            "is_officer": has_role(request.user, Role.FINANCE_OFFICER),
+            "is_officer": has_role(request.user, Role.FINANCE_OFFICER)
+            or has_role(request.user, Role.FEDERATION_STAFF),
         }
         return TemplateResponse(request, "admin/approvals/inbox.html", context)
 
@@ -373,9 +374,11 @@ class DelegationAdmin(ScopedReadOnlyAdmin):
     """Granted through the API (an officer to a peer); revoked here or there."""
 
     selector = staticmethod(delegations_visible_to)
-    list_display = ["from_user", "to_user", "region", "starts_on", "ends_on", "revoked_at"]
+    list_display = [
+        "from_user", "to_user", "region", "federation", "starts_on", "ends_on", "revoked_at"
+    ]  # fmt: skip
     list_filter = ["level"]
-    list_select_related = ["from_user", "to_user", "region"]
+    list_select_related = ["from_user", "to_user", "region", "federation"]
     actions = ["revoke"]
 
     def has_module_permission(self, request):

@@ -159,6 +159,8 @@ class RequirementSerializer(serializers.Serializer):
     level_display = serializers.CharField(source="get_level_display")
     region = serializers.IntegerField(source="region_id")
     region_name = serializers.CharField(source="region.name")
+    federation = serializers.IntegerField(source="federation_id", allow_null=True)
+    federation_name = serializers.CharField(source="federation.name", allow_null=True, default=None)
     needed = serializers.IntegerField()
     given = serializers.IntegerField()
     is_open = serializers.BooleanField()
@@ -172,6 +174,8 @@ class DecisionSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=Level.choices)
     region = serializers.IntegerField(source="region_id")
     region_name = serializers.CharField(source="region.name")
+    federation = serializers.IntegerField(source="federation_id", allow_null=True)
+    federation_name = serializers.CharField(source="federation.name", allow_null=True, default=None)
     verdict = serializers.ChoiceField(choices=Verdict.choices)
     verdict_display = serializers.CharField(source="get_verdict_display")
     reason = serializers.CharField()
@@ -534,6 +538,9 @@ class DelegationSerializer(serializers.ModelSerializer):
     from_user = serializers.SerializerMethodField()
     to_user = serializers.SerializerMethodField()
     region_name = serializers.CharField(source="region.name", read_only=True)
+    federation_name = serializers.CharField(
+        source="federation.name", read_only=True, allow_null=True, default=None
+    )
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     in_force = serializers.SerializerMethodField()
 
@@ -545,6 +552,8 @@ class DelegationSerializer(serializers.ModelSerializer):
             "to_user",
             "region",
             "region_name",
+            "federation",
+            "federation_name",
             "level",
             "level_display",
             "starts_on",
@@ -569,7 +578,14 @@ class DelegationSerializer(serializers.ModelSerializer):
 
 class DelegationInputSerializer(StrictInputSerializer):
     to_user = serializers.IntegerField(min_value=1)
-    region = serializers.IntegerField(min_value=1)
+    region = serializers.IntegerField(
+        min_value=1, required=False, help_text="A region you hold as a finance officer."
+    )
+    federation = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Instead of a region: a federation you are staff of (federation-staff level).",
+    )
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     reason = ReasonField(required=False, allow_blank=True)
@@ -581,18 +597,20 @@ class RevokeInputSerializer(StrictInputSerializer):
 
 class DelegationFilter(django_filters.FilterSet):
     region = IntegerFilter()
+    federation = IntegerFilter()
     from_user = IntegerFilter()
     to_user = IntegerFilter()
     revoked = StrictBooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Delegation
-        fields = ["region", "from_user", "to_user", "level"]
+        fields = ["region", "federation", "from_user", "to_user", "level"]
 
 
 class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A finance officer hands their approvals at a region to a peer (same level and
-    region) for a date range; revocable. Listed: one's own, and those in one's region."""
+    region), or federation staff theirs at a federation to another staff member of it, for
+    a date range; revocable. Listed: one's own, and those in one's region or federation."""
 
     serializer_class = DelegationSerializer
     filterset_class = DelegationFilter
@@ -613,7 +631,8 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         delegation = services.delegation_grant(
             actor=request.user,
             to_user=v["to_user"],
-            region=v["region"],
+            region=v.get("region"),
+            federation=v.get("federation"),
             starts_on=v["starts_on"],
             ends_on=v["ends_on"],
             reason=v.get("reason", ""),

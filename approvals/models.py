@@ -1,7 +1,9 @@
 """Approval policies (data), requests, their requirements, decisions, delegations.
 
 - A policy (per step kind and region) is a set of tiers: above which amount, how many
-  distinct finance officers of which level must approve. Edited by administrators, audited.
+  distinct approvers of which level must approve: finance officers of the township, county
+  or city, or staff of the request's federation (found from the object through the step's
+  registration). Edited by administrators, audited.
 - A request is one object's step waiting for approval. It keeps a frozen copy of the rule
   it was submitted under (`rule`), and one requirement row per level it needs: which
   region's officers, how many, how many have approved so far. The inbox reads those rows.
@@ -25,15 +27,20 @@ from .registry import step_choices
 
 
 class Level(models.TextChoices):
-    """Which finance officers approve: those holding the township, county or city."""
+    """Who approves: staff of the request's federation, or the finance officers holding
+    its township, county or city."""
 
+    FEDERATION = "federation", _("Federation staff")
     TOWNSHIP = "township", _("Township finance officer")
     COUNTY = "county", _("County finance officer")
     CITY = "city", _("City finance officer")
 
 
-# Most specific first (a township's policy wins over its county's, which wins over the city's).
-LEVEL_ORDER = [Level.TOWNSHIP, Level.COUNTY, Level.CITY]
+# Most specific first (a township's policy wins over its county's, which wins over the city's;
+# a person who may decide at two levels counts at the most specific one).
+LEVEL_ORDER = [Level.FEDERATION, Level.TOWNSHIP, Level.COUNTY, Level.CITY]
+# The levels whose approvers are finance officers holding a region.
+OFFICER_LEVELS = (Level.TOWNSHIP, Level.COUNTY, Level.CITY)
 
 
 class RequestState(models.TextChoices):
@@ -150,7 +157,7 @@ def rule_text(rule: dict) -> str:
         % {
             "count": need.get("count"),
             "level": labels.get(need.get("level"), need.get("level")),
-            "region": (need.get("region") or {}).get("name", ""),
+            "region": (need.get("federation") or need.get("region") or {}).get("name", ""),
         }
         for need in rule.get("required", [])
     ]
@@ -281,7 +288,9 @@ class ApprovalRequest(ScopeFields, AuditedModel):
 
 class ApprovalRequirement(AuditedModel):
     """What a pending request still needs at one level: `needed` distinct officers holding
-    `region` (at `level`); `given` have approved. Open while it waits for someone.
+    `region` (at `level`), or at the federation level `needed` distinct staff of
+    `federation` (`region` is then its township); `given` have approved. Open while it
+    waits for someone.
 
     The inbox reads these rows alone: they carry copies of the request's fields it filters
     and orders by (set at submission; the request's never change, a trigger holds that)."""
@@ -297,6 +306,15 @@ class ApprovalRequirement(AuditedModel):
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     region = models.ForeignKey(
         "federations.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    federation = models.ForeignKey(
+        "federations.Federation",
+        verbose_name=_("federation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("At the federation-staff level: whose staff approve."),
     )
     needed = models.PositiveSmallIntegerField(_("approvals needed"))
     given = models.PositiveSmallIntegerField(_("approvals given"), default=0)
@@ -342,6 +360,12 @@ class ApprovalRequirement(AuditedModel):
                 condition=Q(is_open=False) | Q(given__lt=F("needed")),
                 name="approvalrequirement_open_only_while_short",
             ),
+            models.CheckConstraint(
+                condition=Q(level=Level.FEDERATION, federation__isnull=False)
+                | (~Q(level=Level.FEDERATION) & Q(federation__isnull=True)),
+                name="approvalrequirement_federation_iff_staff_level",
+                violation_error_message=_("A federation-staff requirement names its federation."),
+            ),
         ]
         # The inbox: open requirements of the regions a user holds, by age, amount, kind or
         # due time; and a request's own rows.
@@ -372,10 +396,24 @@ class ApprovalRequirement(AuditedModel):
                 condition=Q(is_open=True),
                 opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
+            # Federation staff's inbox: open requirements of their federations.
+            models.Index(
+                fields=["federation", "submitted_at", "id"],
+                name="appreq_open_federation",
+                condition=Q(is_open=True, federation__isnull=False),
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_level_display()} {self.region_id}: {self.given}/{self.needed}"
+        where = self.federation_id or self.region_id
+        return f"{self.get_level_display()} {where}: {self.given}/{self.needed}"
+
+    @property
+    def seat(self) -> tuple[str, int]:
+        """Whose approvals it waits for: ("federation", id) or ("region", id)."""
+        if self.federation_id:
+            return ("federation", self.federation_id)
+        return ("region", self.region_id)
 
     @property
     def still_needed(self) -> int:
@@ -407,6 +445,14 @@ class ApprovalDecision(models.Model):
         verbose_name=_("scope used"),
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    federation = models.ForeignKey(
+        "federations.Federation",
+        verbose_name=_("federation (staff level)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     requirement = models.ForeignKey(
         ApprovalRequirement,
@@ -453,7 +499,9 @@ class ApprovalDecision(models.Model):
 
 class Delegation(AuditedModel):
     """An officer hands their approvals at one region to another officer holding the same
-    level and region, for a date range (both ends included), until revoked.
+    level and region, for a date range (both ends included), until revoked. At the
+    federation-staff level a staff member hands them to another staff member of the same
+    federation (`federation` set; `region` is its township).
 
     While it is in force the delegator decides nothing there, their reminders go to the
     delegate, and the delegate's decisions there record that they act for the delegator."""
@@ -474,6 +522,14 @@ class Delegation(AuditedModel):
     )
     region = models.ForeignKey(
         "federations.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    federation = models.ForeignKey(
+        "federations.Federation",
+        verbose_name=_("federation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     starts_on = models.DateField(_("from"))
@@ -510,6 +566,11 @@ class Delegation(AuditedModel):
                 | Q(revoked_at__isnull=False, revoked_by__isnull=False),
                 name="delegation_revoked_with_who",
             ),
+            models.CheckConstraint(
+                condition=Q(level=Level.FEDERATION, federation__isnull=False)
+                | (~Q(level=Level.FEDERATION) & Q(federation__isnull=True)),
+                name="delegation_federation_iff_staff_level",
+            ),
         ]
         indexes = [
             models.Index(
@@ -530,3 +591,9 @@ class Delegation(AuditedModel):
 
     def in_force(self, on) -> bool:
         return self.revoked_at is None and self.starts_on <= on <= self.ends_on
+
+    @property
+    def seat(self) -> tuple[str, int]:
+        if self.federation_id:
+            return ("federation", self.federation_id)
+        return ("region", self.region_id)

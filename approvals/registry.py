@@ -13,10 +13,16 @@ or not at all. A handler that raises rolls the decision back.
         on_returned=None,                       # returned for changes (default: on_rejected)
         on_withdrawn=None,                      # withdrawn by its submitter (default: on_rejected)
         describe=allocation_summaries,          # (owner_ids: list[int]) -> {owner_id: str}
+        federation_of=None,                     # (owner_id: int) -> federation id or None
     )
 
 `describe` is asked once per kind for a whole page of the inbox (one query, however many
 rows), and answers a one-line summary of each object.
+
+`federation_of` names the federation whose staff approve the object when a policy tier
+asks for the federation-staff level (an expense claim: its custodial account's federation).
+Without it, the request's own federation scope is used; with neither, a policy needing
+federation staff refuses the step (`no_approver_level`).
 
 This module imports nothing of the project at import time, so an app's `apps.py` may
 import it at its top.
@@ -34,6 +40,7 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 Handler = Callable[..., None]
 Describe = Callable[[list[int]], dict[int, str]]
+FederationOf = Callable[[int], int | None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Step:
     on_returned: Handler | None = None
     on_withdrawn: Handler | None = None
     describe: Describe | None = None
+    federation_of: FederationOf | None = None
 
     def handler_for(self, state: str) -> Handler | None:
         """The handler for a final state (returned and withdrawn fall back to on_rejected:
@@ -77,6 +85,7 @@ def register_step(
     on_returned: Handler | None = None,
     on_withdrawn: Handler | None = None,
     describe: Describe | None = None,
+    federation_of: FederationOf | None = None,
 ) -> Step:
     """Register a step kind (from the owning app's AppConfig.ready()).
 
@@ -94,10 +103,13 @@ def register_step(
         ("on_returned", on_returned),
         ("on_withdrawn", on_withdrawn),
         ("describe", describe),
+        ("federation_of", federation_of),
     ):
         if fn is not None and not callable(fn):
             raise ImproperlyConfigured(f"approval step {kind!r}: {name} must be callable or None")
-    step = Step(kind, label, on_approved, on_rejected, on_returned, on_withdrawn, describe)
+    step = Step(
+        kind, label, on_approved, on_rejected, on_returned, on_withdrawn, describe, federation_of
+    )
     existing = _STEPS.get(kind)
     if existing is not None and existing != step:
         raise ImproperlyConfigured(f"approval step {kind!r} is already registered differently")

@@ -1,9 +1,11 @@
 """Reads: who may see a request, who may decide it now (the inbox), an object's trail.
 
-Deciding power comes from finance-officer role assignments on a region: a requirement
-row names the region whose officers it waits for, so "may decide now" is an indexed
-look-up of the user's regions among open requirements. Delegations in force take a
-region away from its delegator.
+Deciding power comes from finance-officer role assignments on a region, and from
+federation-staff role assignments on a federation: a requirement row names the region
+whose officers it waits for (or, at the federation-staff level, the federation whose staff
+it waits for), so "may decide now" is an indexed look-up of the user's regions and
+federations among open requirements. Delegations in force take a region (a federation)
+away from its delegator.
 """
 
 from __future__ import annotations
@@ -45,6 +47,23 @@ def officer_regions(user) -> dict[int, object]:
     }
 
 
+def staff_federations(user) -> dict[int, object]:
+    """The federations `user` is staff of: {federation_id: Federation}."""
+    return {
+        a.federation_id: a.federation
+        for a in active_assignments(user)
+        if a.role == Role.FEDERATION_STAFF and a.federation_id
+    }
+
+
+def seats_of(user) -> set[tuple[str, int]]:
+    """Where `user` may decide: ("region", id) as a finance officer, ("federation", id) as
+    federation staff (a requirement's and a delegation's `seat`)."""
+    return {("region", pk) for pk in officer_regions(user)} | {
+        ("federation", pk) for pk in staff_federations(user)
+    }
+
+
 def delegations_in_force(*, on: datetime.date | None = None) -> QuerySet:
     on = on or timezone.localdate()
     return Delegation.objects.filter(revoked_at__isnull=True, starts_on__lte=on, ends_on__gte=on)
@@ -56,6 +75,18 @@ def _in_force_sql(alias: str) -> str:
     return f"{alias}.revoked_at IS NULL AND {alias}.starts_on <= %s AND {alias}.ends_on >= %s"
 
 
+# The same rule as the `seat` of a requirement and of a delegation: a delegation `g` is at
+# requirement `r`'s seat when both name the same federation (the federation-staff level;
+# `region` is then the federation's township, not a seat), or neither names a federation
+# and both name the same region (the finance officers' levels).
+def _same_seat_sql(g: str, r: str) -> str:
+    return (
+        f"(CASE WHEN {r}.federation_id IS NULL "
+        f"THEN {g}.federation_id IS NULL AND {g}.region_id = {r}.region_id "
+        f"ELSE {g}.federation_id = {r}.federation_id END)"
+    )
+
+
 def _decision_requirements_sql() -> tuple[str, list[str]]:
     r, d, g = (m._meta for m in (ApprovalRequirement, ApprovalDecision, Delegation))
     fields = [f for f in r.concrete_fields]
@@ -64,9 +95,9 @@ def _decision_requirements_sql() -> tuple[str, list[str]]:
         f"SELECT {columns}, "
         f"EXISTS (SELECT 1 FROM {d.db_table} d WHERE d.request_id = %s AND d.user_id = %s), "
         f"EXISTS (SELECT 1 FROM {g.db_table} g WHERE g.from_user_id = %s "
-        f"AND g.region_id = r.region_id AND {_in_force_sql('g')}), "
+        f"AND {_same_seat_sql('g', 'r')} AND {_in_force_sql('g')}), "
         f"(SELECT g.id FROM {g.db_table} g WHERE g.to_user_id = %s "
-        f"AND g.region_id = r.region_id AND {_in_force_sql('g')} ORDER BY g.id LIMIT 1) "
+        f"AND {_same_seat_sql('g', 'r')} AND {_in_force_sql('g')} ORDER BY g.id LIMIT 1) "
         f"FROM {r.db_table} r WHERE r.request_id = %s ORDER BY r.id"
     )
     return sql, [f.attname for f in fields]
@@ -81,8 +112,9 @@ def requirements_for_decision(
     """A request's requirements (id order), each with what `user_id`'s decision needs to
     know, in one statement (the decision's hot path, written out once rather than compiled by
     the ORM on every decision): `actor_decided` (the user already decided this request),
-    `actor_away` (the user's approvals at the requirement's region are delegated away today)
-    and `actor_delegation_id` (the delegation in force the user received there, or None)."""
+    `actor_away` (the user's approvals at the requirement's seat, its region or at the
+    federation-staff level its federation, are delegated away today) and
+    `actor_delegation_id` (the delegation in force the user received there, or None)."""
     global _DECISION_REQUIREMENTS
     if _DECISION_REQUIREMENTS is None:
         _DECISION_REQUIREMENTS = _decision_requirements_sql()
@@ -106,12 +138,24 @@ def regions_delegated_away(user, *, on: datetime.date | None = None) -> set[int]
     if not getattr(user, "pk", None):
         return set()
     return set(
-        delegations_in_force(on=on).filter(from_user=user).values_list("region_id", flat=True)
+        delegations_in_force(on=on)
+        .filter(from_user=user, federation__isnull=True)
+        .values_list("region_id", flat=True)
+    )
+
+
+def federations_delegated_away(user, *, on: datetime.date | None = None) -> set[int]:
+    if not getattr(user, "pk", None):
+        return set()
+    return set(
+        delegations_in_force(on=on)
+        .filter(from_user=user, federation__isnull=False)
+        .values_list("federation_id", flat=True)
     )
 
 
 def decider_region_ids(user, *, on: datetime.date | None = None) -> list[int]:
-    """The regions whose open requirements `user` may decide today."""
+    """The regions whose open officer requirements `user` may decide today."""
     regions = officer_regions(user)
     if not regions:
         return []
@@ -119,15 +163,44 @@ def decider_region_ids(user, *, on: datetime.date | None = None) -> list[int]:
     return sorted(set(regions) - away)
 
 
+def decider_federation_ids(user, *, on: datetime.date | None = None) -> list[int]:
+    """The federations whose open staff requirements `user` may decide today."""
+    federations = staff_federations(user)
+    if not federations:
+        return []
+    away = federations_delegated_away(user, on=on)
+    return sorted(set(federations) - away)
+
+
+def seat_q(regions, federations, prefix: str = "") -> Q | None:
+    """Requirement rows waiting at these regions (officer levels) or federations (staff)."""
+    q = None
+    if regions:
+        q = Q(**{f"{prefix}region_id__in": regions, f"{prefix}federation__isnull": True})
+    if federations:
+        part = Q(**{f"{prefix}federation_id__in": federations})
+        q = part if q is None else q | part
+    return q
+
+
 def requests_visible_to(user) -> QuerySet:
-    """Requests in the user's scope, and the ones they submitted."""
+    """Requests in the user's scope, those waiting for their federation's staff, and the
+    ones they submitted."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ApprovalRequest.objects.none()
     if sees_everything(user):
         return ApprovalRequest.objects.all()
     q = scope_q(user, **REQUEST_LOOKUPS)
     own = Q(submitter=user)
-    return ApprovalRequest.objects.filter(own if q is None else (q | own))
+    q = own if q is None else (q | own)
+    federations = staff_federations(user)
+    if federations:
+        q |= Exists(
+            ApprovalRequirement.objects.filter(
+                request=OuterRef("pk"), federation_id__in=sorted(federations)
+            )
+        )
+    return ApprovalRequest.objects.filter(q)
 
 
 def still_needed_subquery(request_ref: str = "pk"):
@@ -146,24 +219,26 @@ def still_needed_subquery(request_ref: str = "pk"):
 
 def inbox_for(user, *, on: datetime.date | None = None) -> QuerySet:
     """What `user` may decide now, as open requirement rows (one per request): at a region
-    they hold as a finance officer (not delegated away), of a request they neither
-    submitted nor created nor decided yet. Each row's `request` is loaded, and the row is
-    annotated with `request_still_needed`; filter and order on the row's copies (kind,
-    amount, submitted_at, due_at, scope_path)."""
+    they hold as a finance officer, or at a federation they are staff of (not delegated
+    away), of a request they neither submitted nor created nor decided yet. Each row's
+    `request` is loaded, and the row is annotated with `request_still_needed`; filter and
+    order on the row's copies (kind, amount, submitted_at, due_at, scope_path)."""
     regions = decider_region_ids(user, on=on)
-    if not regions:
+    federations = decider_federation_ids(user, on=on)
+    seats = seat_q(regions, federations)
+    if seats is None:
         return ApprovalRequirement.objects.none().annotate(request_still_needed=Value(0))
     decided = ApprovalDecision.objects.filter(request=OuterRef("request"), user=user)
     rows = (
-        ApprovalRequirement.objects.filter(is_open=True, region_id__in=regions)
+        ApprovalRequirement.objects.filter(seats, is_open=True)
         .exclude(submitter=user)
         .exclude(created_by=user)
         .filter(~Exists(decided))
     )
-    if len(regions) > 1:
-        # One row per request, whichever of the user's regions it waits at.
+    if len(regions) + len(federations) > 1:
+        # One row per request, whichever of the user's seats it waits at.
         twin = ApprovalRequirement.objects.filter(
-            request=OuterRef("request"), is_open=True, region_id__in=regions, pk__lt=OuterRef("pk")
+            seats, request=OuterRef("request"), is_open=True, pk__lt=OuterRef("pk")
         )
         rows = rows.filter(~Exists(twin))
     return rows.select_related("request__submitter", "request__scope_region").annotate(
@@ -233,9 +308,14 @@ def request_with_trail(queryset: QuerySet) -> QuerySet:
     ).prefetch_related(
         Prefetch(
             "decisions",
-            queryset=ApprovalDecision.objects.select_related("region", "delegation__from_user"),
+            queryset=ApprovalDecision.objects.select_related(
+                "region", "federation", "delegation__from_user"
+            ),
         ),
-        Prefetch("requirements", queryset=ApprovalRequirement.objects.select_related("region")),
+        Prefetch(
+            "requirements",
+            queryset=ApprovalRequirement.objects.select_related("region", "federation"),
+        ),
     )
 
 
@@ -278,21 +358,26 @@ def required_levels(tiers, amount: Decimal) -> dict[str, int]:
     for tier in tiers:
         if amount > tier.above_amount:
             needed[tier.level] = max(needed.get(tier.level, 0), tier.count)
-    order = {level.value: i for i, level in enumerate(Level)}
+    order = {level.value: i for i, level in enumerate(Level)}  # federation staff first
     return dict(sorted(needed.items(), key=lambda kv: order[kv[0]]))
 
 
 def delegations_visible_to(user) -> QuerySet:
     """Administrators: all; finance officers and auditors: those of their region subtree;
-    everyone: their own."""
+    federation staff: those of their federation; everyone: their own."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Delegation.objects.none()
-    qs = Delegation.objects.select_related("from_user", "to_user", "region", "revoked_by")
+    qs = Delegation.objects.select_related(
+        "from_user", "to_user", "region", "federation", "revoked_by"
+    )
     if sees_everything(user):
         return qs
     q = scope_q(user, region="region", roles=(Role.FINANCE_OFFICER, Role.AUDITOR))
-    own = Q(from_user=user) | Q(to_user=user)
-    return qs.filter(own if q is None else (q | own))
+    q = Q(from_user=user) | Q(to_user=user) | (q if q is not None else Q(pk__in=[]))
+    federations = staff_federations(user)
+    if federations:
+        q |= Q(federation_id__in=sorted(federations))
+    return qs.filter(q)
 
 
 def decisions_visible_to(user) -> QuerySet:

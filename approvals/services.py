@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +58,8 @@ from .selectors import (
     requests_visible_to,
     required_levels,
     requirements_for_decision,
+    seats_of,
+    staff_federations,
 )
 
 POLICY_LEVELS = (Level.CITY, Level.COUNTY, Level.TOWNSHIP)
@@ -185,7 +188,9 @@ def request_submit(
     The request keeps the rule of the most specific active policy for `kind` at its scope
     (township over county over city). With no policy the step is refused (`no_policy`),
     never approved by default. `created_by` (who made the object) may not decide it, just
-    like the submitter.
+    like the submitter. A tier at the federation-staff level waits for the staff of the
+    federation the step's registration names for the object (`federation_of`), else of the
+    request's federation scope.
     """
     _require_user(actor)
     step = get_step(kind) if isinstance(kind, str) else None
@@ -233,6 +238,11 @@ def request_submit(
         tiers = list(policy.tiers.all())
         needed = required_levels(tiers, amount)
         by_level = {r.level: r for r in ancestors}
+        staff_of = None
+        if Level.FEDERATION in needed:
+            staff_of = _federation_of(step, owner_id, federation)
+            if staff_of is not None:
+                by_level[Level.FEDERATION] = staff_of.township
         missing = [level for level in needed if level not in by_level]
         if not needed or missing:
             raise InvalidInput(
@@ -257,6 +267,11 @@ def request_submit(
                     "level": level,
                     "count": count,
                     "region": {"id": by_level[level].pk, "name": by_level[level].name},
+                    **(
+                        {"federation": {"id": staff_of.pk, "name": staff_of.name}}
+                        if level == Level.FEDERATION
+                        else {}
+                    ),
                 }
                 for level, count in needed.items()
             ],
@@ -293,6 +308,7 @@ def request_submit(
                 request=request,
                 level=level,
                 region=by_level[level],
+                federation=staff_of if level == Level.FEDERATION else None,
                 needed=count,
                 kind=request.kind,
                 amount=request.amount,
@@ -304,6 +320,19 @@ def request_submit(
             )
             set_reason(requirement, _("submitted for approval")).save()
     return request
+
+
+def _federation_of(step, owner_id: int, scope_federation) -> Federation | None:
+    """The federation whose staff approve the object: the owning app's registration names
+    it; without one, the request's federation scope."""
+    if step.federation_of is not None:
+        found = step.federation_of(owner_id)
+        if found is None:
+            return None
+        if isinstance(found, Federation):
+            return found
+        return Federation.objects.select_related("township").filter(pk=found).first()
+    return scope_federation
 
 
 def _lock_visible(actor, request_id) -> ApprovalRequest:
@@ -329,16 +358,19 @@ def _already_decided() -> Conflict:
 
 def _choose_requirement(actor, request: ApprovalRequest, requirements):
     """The open requirement the actor's decision counts toward, and the id of the delegation
-    the actor acts under there (if any). One person counts once: at most one requirement.
-    `requirements` come annotated by `_requirements`."""
-    held = officer_regions(actor)
+    the actor acts under there (if any). One person counts once: at most one requirement
+    (a finance officer who is also the federation's staff counts at the most specific).
+    `requirements` come annotated by `requirements_for_decision`."""
+    held = seats_of(actor)
     if not held:
         raise NotPermitted(
-            _("Only finance officers decide approval requests."), code="role_required"
+            _("Only finance officers and federation staff decide approval requests."),
+            code="role_required",
         )
-    # Delegations in force at a requirement's region: given away (they stop the actor
-    # deciding there) or received (the decision records it), read with the requirements.
-    matching = [r for r in requirements if r.region_id in held]
+    # Delegations in force at a requirement's seat (its region, or its federation at the
+    # staff level): given away (they stop the actor deciding there) or received (the
+    # decision records it), read with the requirements.
+    matching = [r for r in requirements if r.seat in held]
     open_here = [r for r in matching if r.is_open and not r.actor_away]
     if not open_here:
         if any(r.is_open and r.actor_away for r in matching):
@@ -350,7 +382,9 @@ def _choose_requirement(actor, request: ApprovalRequest, requirements):
             raise NotPermitted(
                 _("The approvals your level gives are already complete."), code="wrong_level"
             )
-        levels = ", ".join(f"{r.get_level_display()} ({r.region.name})" for r in requirements)
+        levels = ", ".join(
+            f"{r.get_level_display()} ({(r.federation or r.region).name})" for r in requirements
+        )
         raise NotPermitted(
             _("This request waits for: %(levels)s.") % {"levels": levels}, code="wrong_level"
         )
@@ -417,13 +451,15 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
                 code="unknown_kind",
             )
         requirement, delegation_id = _choose_requirement(actor, request, requirements)
+        staff_level = requirement.level == Level.FEDERATION
         decision = ApprovalDecision(
             request=request,
             user=actor,
             user_name=(actor.get_full_name() or actor.username)[:150],
-            role=Role.FINANCE_OFFICER,
+            role=Role.FEDERATION_STAFF if staff_level else Role.FINANCE_OFFICER,
             level=requirement.level,
             region_id=requirement.region_id,
+            federation_id=requirement.federation_id,
             requirement=requirement,
             delegation_id=delegation_id,
             verdict=verdict,
@@ -510,7 +546,7 @@ def clean_tiers(tiers) -> list[dict]:
         if level not in Level.values:
             raise InvalidInput(
                 _("Unknown level: %(level)s.") % {"level": level},
-                fields={"tiers": [_("Level: township, county or city.")]},
+                fields={"tiers": [_("Level: federation, township, county or city.")]},
             )
         count = tier.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 9:
@@ -640,20 +676,28 @@ def _holds(user, region_id: int) -> bool:
     return region_id in officer_regions(user)
 
 
-def delegation_grant(
-    *,
-    actor,
-    to_user,
-    region,
-    starts_on: datetime.date,
-    ends_on: datetime.date,
-    reason: str = "",
-) -> Delegation:
-    """The actor (a finance officer holding `region`) hands their approvals there to
-    `to_user`, a finance officer holding the same region, from `starts_on` to `ends_on`."""
-    _require_user(actor)
+def _delegation_seat(actor, region, federation):
+    """Where the actor delegates: a region they hold as a finance officer, or a federation
+    they are staff of. Answers (region, federation or None, level)."""
+    if federation is not None:
+        if region is not None:
+            raise InvalidInput(
+                _("Name a region or a federation, not both."),
+                fields={"federation": [_("Either a region or a federation.")]},
+            )
+        federation = _instance(Federation, federation, "federation")
+        if federation.pk not in staff_federations(actor):
+            raise InvalidInput(
+                _("You delegate only approvals of a federation you are staff of."),
+                code="not_your_federation",
+                fields={"federation": [_("Not a federation you are staff of.")]},
+            )
+        return federation.township, federation, Level.FEDERATION
     if not has_role(actor, Role.FINANCE_OFFICER):
-        raise NotPermitted(_("Only finance officers delegate approvals."), code="role_required")
+        raise NotPermitted(
+            _("Only finance officers and federation staff delegate approvals."),
+            code="role_required",
+        )
     region = _instance(Region, region, "region")
     if region is not None and not regions_visible_to(actor).filter(pk=region.pk).exists():
         raise _no_such("region")
@@ -663,12 +707,42 @@ def delegation_grant(
             code="not_your_region",
             fields={"region": [_("Not a region you hold as a finance officer.")]},
         )
+    return region, None, region.level
+
+
+def delegation_grant(
+    *,
+    actor,
+    to_user,
+    region=None,
+    federation=None,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    reason: str = "",
+) -> Delegation:
+    """The actor (a finance officer holding `region`) hands their approvals there to
+    `to_user`, a finance officer holding the same region, from `starts_on` to `ends_on`;
+    or (federation staff, `federation` instead of `region`) to another staff member of the
+    same federation."""
+    _require_user(actor)
+    region, federation, level = _delegation_seat(actor, region, federation)
     to_user = _instance(User, to_user, "to_user")
     if to_user is None or to_user.pk == actor.pk:
         raise InvalidInput(
             _("Delegate to another officer."), fields={"to_user": [_("Someone else.")]}
         )
-    if not to_user.is_active or not _holds(to_user, region.pk):
+    peer = (
+        federation.pk in staff_federations(to_user)
+        if federation is not None
+        else _holds(to_user, region.pk)
+    )
+    if not to_user.is_active or not peer:
+        if federation is not None:
+            raise InvalidInput(
+                _("The delegate must be staff of the same federation."),
+                code="delegate_not_peer",
+                fields={"to_user": [_("Not staff of this federation.")]},
+            )
         raise InvalidInput(
             _("The delegate must be a finance officer of the same level and region."),
             code="delegate_not_peer",
@@ -691,7 +765,7 @@ def delegation_grant(
         )
     reason = _reason(reason, required=False)
     with _acting(actor), transaction.atomic():
-        # Serialize grants touching these two officers (their user rows, in id order).
+        # Serialize grants touching these two people (their user rows, in id order).
         list(
             User.objects.select_for_update()
             .filter(pk__in=[actor.pk, to_user.pk])
@@ -700,10 +774,13 @@ def delegation_grant(
         )
         live = Delegation.objects.filter(
             revoked_at__isnull=True,
-            region=region,
             starts_on__lte=ends_on,
             ends_on__gte=starts_on,
         )
+        if federation is not None:
+            live = live.filter(federation=federation)
+        else:
+            live = live.filter(region=region, federation__isnull=True)
         if live.filter(from_user=actor).exists():
             raise Conflict(
                 _("You already delegated your approvals here for part of these dates."),
@@ -714,11 +791,11 @@ def delegation_grant(
                 _("The delegate has delegated their own approvals here for these dates."),
                 code="delegate_away",
             )
-        level = region.level
         delegation = Delegation(
             from_user=actor,
             to_user=to_user,
             region=region,
+            federation=federation,
             level=level,
             starts_on=starts_on,
             ends_on=ends_on,
@@ -782,24 +859,36 @@ def remind_overdue(*, now: datetime.datetime | None = None, batch: int = 500) ->
             break
         last_id = page[-1].pk
         ids = [r.pk for r in page]
-        open_by_request: dict[int, set[int]] = {}
-        for request_id, region_id in ApprovalRequirement.objects.filter(
+        open_by_request: dict[int, set[tuple[str, int]]] = {}
+        for request_id, region_id, federation_id in ApprovalRequirement.objects.filter(
             request_id__in=ids, is_open=True
-        ).values_list("request_id", "region_id"):
-            open_by_request.setdefault(request_id, set()).add(region_id)
-        regions = set().union(*open_by_request.values()) if open_by_request else set()
-        officers: dict[int, set] = {}
+        ).values_list("request_id", "region_id", "federation_id"):
+            seat = ("federation", federation_id) if federation_id else ("region", region_id)
+            open_by_request.setdefault(request_id, set()).add(seat)
+        seats = set().union(*open_by_request.values()) if open_by_request else set()
+        regions = {pk for level, pk in seats if level == "region"}
+        federations = {pk for level, pk in seats if level == "federation"}
+        officers: dict[tuple[str, int], set] = {}
         users = {}
         for a in RoleAssignment.objects.filter(
-            role=Role.FINANCE_OFFICER, is_active=True, user__is_active=True, region_id__in=regions
+            Q(role=Role.FINANCE_OFFICER, region_id__in=regions)
+            | Q(role=Role.FEDERATION_STAFF, federation_id__in=federations),
+            is_active=True,
+            user__is_active=True,
         ).select_related("user"):
-            officers.setdefault(a.region_id, set()).add(a.user_id)
+            seat = (
+                ("federation", a.federation_id)
+                if a.role == Role.FEDERATION_STAFF
+                else ("region", a.region_id)
+            )
+            officers.setdefault(seat, set()).add(a.user_id)
             users[a.user_id] = a.user
-        away = set(
-            delegations_in_force(on=today)
-            .filter(region_id__in=regions)
-            .values_list("from_user_id", "region_id")
-        )
+        away = {
+            (d.from_user_id, d.seat)
+            for d in delegations_in_force(on=today).filter(
+                Q(region_id__in=regions, federation__isnull=True) | Q(federation_id__in=federations)
+            )
+        }
         decided = set(
             ApprovalDecision.objects.filter(request_id__in=ids).values_list("request_id", "user_id")
         )
@@ -812,11 +901,11 @@ def remind_overdue(*, now: datetime.datetime | None = None, batch: int = 500) ->
                         set_reason(locked, _("overdue")).save()
                         flagged += 1
                 makers = {request.submitter_id, request.created_by_id}
-                for region_id in sorted(open_by_request.get(request.pk, ())):
-                    for user_id in sorted(officers.get(region_id, ())):
+                for seat in sorted(open_by_request.get(request.pk, ())):
+                    for user_id in sorted(officers.get(seat, ())):
                         if user_id in makers or (request.pk, user_id) in decided:
                             continue
-                        if (user_id, region_id) in away:
+                        if (user_id, seat) in away:
                             continue
                         _note, new = notify(
                             user=users[user_id],

@@ -73,3 +73,59 @@ def money_display(attr: str, description, *, ordering: str | None = None):
     show.admin_order_field = ordering
     show.__name__ = f"{attr.replace('.', '_')}_money"
     return show
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_UNITS = ("", "拾", "佰", "仟")
+_GROUP_UNITS = ("", "万", "亿", "万亿")
+
+
+def _group_in_capitals(group: int) -> str:
+    """0 < group < 10,000, in capitals with inner zeros read once (1005 → 壹仟零伍)."""
+    text, zero = "", False
+    for position in range(3, -1, -1):
+        digit = group // 10**position % 10
+        if digit == 0:
+            zero = bool(text)
+            continue
+        if zero:
+            text += "零"
+            zero = False
+        text += _DIGITS[digit] + _SMALL_UNITS[position]
+    return text
+
+
+def in_capitals(amount) -> str:
+    """An amount as written on Chinese receipts and cheques (人民币大写, the form the
+    finance regulations ask for next to the figures): 1,234.56 → 壹仟贰佰叁拾肆元伍角陆分,
+    100 → 壹佰元整, 0.05 → 伍分, 100,000.50 → 壹拾万元伍角 (the zero after 元 may be left out,
+    支付结算办法 appendix). Negative amounts get 负."""
+    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if value < 0:
+        return "负" + in_capitals(-value)
+    fen_total = int(value * 100)
+    whole, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
+    groups = []
+    while whole:
+        groups.append(whole % 10_000)
+        whole //= 10_000
+    text = ""
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            continue
+        # A zero is read where a lower group is short of four digits after a higher one.
+        if text and (group < 1000 or groups[index + 1] == 0):
+            text += "零"
+        text += _group_in_capitals(group) + _GROUP_UNITS[index]
+    if text:
+        text += "元"
+    if jiao == 0 and fen == 0:
+        return (text or "零元") + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    if fen:
+        text += _DIGITS[fen] + "分"
+    return text

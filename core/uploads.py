@@ -33,6 +33,8 @@ PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+# The names a file of each type may carry, where a caller asks that the name agree.
+NAME_EXTENSIONS = {PDF: (".pdf",), JPEG: (".jpg", ".jpeg"), PNG: (".png",)}
 # What each allowed type's content starts with.
 MAGIC = (
     (b"%PDF-", PDF),
@@ -120,9 +122,10 @@ def _refuse(field: str, code: str, message: str) -> InvalidInput:
     return InvalidInput(message, code=code, fields={field: [message]})
 
 
-def checked_upload(uploaded, *, field: str = "file") -> CheckedUpload:
+def checked_upload(uploaded, *, field: str = "file", name_must_agree=False) -> CheckedUpload:
     """An uploaded file checked by the rules above, or a 400 naming `field` with a code:
-    `upload_missing`, `upload_empty`, `upload_too_large`, `upload_type_not_allowed`."""
+    `upload_missing`, `upload_empty`, `upload_too_large`, `upload_type_not_allowed`, and
+    with `name_must_agree` `upload_type_mismatch` (a PNG named ``.pdf``)."""
     if uploaded is None or not hasattr(uploaded, "read"):
         raise _refuse(field, "upload_missing", _("Attach a file (PDF, JPEG or PNG)."))
     limit = max_bytes()
@@ -152,6 +155,13 @@ def checked_upload(uploaded, *, field: str = "file") -> CheckedUpload:
             _("Only PDF, JPEG or PNG files are accepted (checked from the content)."),
         )
     name = os.path.basename(str(getattr(uploaded, "name", "") or ""))[:200]
+    if name_must_agree and os.path.splitext(name)[1].lower() not in NAME_EXTENSIONS[content_type]:
+        raise _refuse(
+            field,
+            "upload_type_mismatch",
+            _("The file's name says %(ext)s but its content is %(kind)s.")
+            % {"ext": os.path.splitext(name)[1] or "—", "kind": content_type.split("/")[1].upper()},
+        )
     stored = ContentFile(content, name=f"upload{EXTENSIONS[content_type]}")
     return CheckedUpload(
         file=stored,

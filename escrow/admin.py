@@ -4,6 +4,7 @@ that call the same services as the API. Money moves only through those services.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -50,6 +51,17 @@ class ReasonForm(forms.Form):
         attrs={"rows": 2, "cols": 60}))  # fmt: skip
 
 
+class PayForm(forms.Form):
+    payout_reference = forms.CharField(
+        label=_("payout reference"), max_length=100,
+        help_text=_("The bank's reference of the transfer made to the payees."),
+    )  # fmt: skip
+    reason = forms.CharField(label=_("reason"), max_length=500, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))  # fmt: skip
+    # Generated when the form is shown: a second submission of the same form pays nothing.
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+
+
 class EscrowAdmin(ScopedReadOnlyAdmin):
     """Read in scope; change only through the workflow actions (the services)."""
 
@@ -75,6 +87,9 @@ class EscrowAdmin(ScopedReadOnlyAdmin):
                 return HttpResponseRedirect(request.get_full_path())
         else:
             form = ReasonForm()
+        return self._action_form(request, queryset, form, title)
+
+    def _action_form(self, request, queryset, form, title):
         return TemplateResponse(
             request,
             "admin/escrow/reason_action.html",
@@ -251,7 +266,7 @@ class ExpenseClaimAdmin(EscrowAdmin):
               "payout_reference", "vouchers_due_on", "vouchers_received_at",
               "last_reason"]  # fmt: skip
     inlines = [ClaimLineInline, VoucherInline]
-    actions = ["forward", "return_claims", "reject"]
+    actions = ["forward", "return_claims", "reject", "pay"]
 
     @admin.action(description=_("Forward to approval (reviewed by federation staff)"))
     def forward(self, request, queryset):
@@ -282,6 +297,37 @@ class ExpenseClaimAdmin(EscrowAdmin):
                 actor=request.user, claim_id=obj.pk, reason=reason),
             gettext("Reject claims"), gettext("%(n)d claims rejected."),
         )  # fmt: skip
+
+    @admin.action(description=_("Pay (record the bank payout)"))
+    def pay(self, request, queryset):
+        """Federation staff record the payout of one approved claim with the bank's
+        reference (services.claim_pay: the reservations are posted once)."""
+        claims = list(queryset[:2])
+        if len(claims) != 1:
+            messages.error(request, gettext(
+                "Pay one claim at a time: each payout has its own bank reference."))  # fmt: skip
+            return None
+        (claim,) = claims
+        if "apply" in request.POST:
+            form = PayForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    services.claim_pay(
+                        actor=request.user, claim_id=claim.pk,
+                        payout_reference=data["payout_reference"],
+                        idempotency_key=data["request_key"], reason=data["reason"],
+                    )  # fmt: skip
+                except DomainError as exc:
+                    messages.error(request, f"{claim}: {exc.detail}")
+                else:
+                    messages.success(request, gettext(
+                        "Claim #%(id)s paid (payout reference %(ref)s).")
+                        % {"id": claim.pk, "ref": data["payout_reference"]})  # fmt: skip
+                return HttpResponseRedirect(request.get_full_path())
+        else:
+            form = PayForm(initial={"request_key": f"admin-{uuid.uuid4().hex}"})
+        return self._action_form(request, queryset, form, gettext("Pay expense claim"))
 
 
 # --------------------------------------------------------------------------- statements

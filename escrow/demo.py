@@ -24,16 +24,16 @@ from .selectors import transfers_of
 
 REASON = "演示数据"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TIERS = [
-    {"above_amount": "0", "level": "township", "count": 1},
-    {"above_amount": "10000", "level": "county", "count": 1},
-]
+
+
+def _all(role: str, **scope) -> list[User]:
+    found = RoleAssignment.objects.filter(role=role, is_active=True, **scope).order_by("id")
+    return [a.user for a in found.select_related("user")]
 
 
 def _one(role: str, **scope) -> User | None:
-    found = RoleAssignment.objects.filter(role=role, is_active=True, **scope).order_by("id")
-    first = found.select_related("user").first()
-    return first.user if first else None
+    found = _all(role, **scope)
+    return found[0] if found else None
 
 
 def _voucher(name="发票.pdf"):
@@ -47,14 +47,15 @@ def load(places: dict) -> None:
     if CustodialAccount.objects.filter(organization=member).exists():
         return  # loaded before
     admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
-    staff = _one(Role.FEDERATION_STAFF, federation=federation)
+    # Two staff members: one forwards a claim, the other approves it (maker–checker).
+    staff, checker = (_all(Role.FEDERATION_STAFF, federation=federation) + [None, None])[:2]
     rep = _one(Role.ORGANIZATION_REP, organization=member)
     officer = _one(Role.FINANCE_OFFICER, region=places["township"])
-    if not (admin and staff and rep and officer):
+    if not (admin and staff and checker and rep and officer):
         return
     if not ApprovalPolicy.objects.filter(kind=services.STEP_CLAIM, is_active=True).exists():
-        policy_create(actor=admin, kind=services.STEP_CLAIM, region=places["city"], tiers=TIERS,
-                      reason=REASON)  # fmt: skip
+        policy_create(actor=admin, kind=services.STEP_CLAIM, region=places["city"],
+                      tiers=services.CLAIM_POLICY_TIERS, reason=REASON)  # fmt: skip
     source = (
         FundingSource.objects.filter(state=ApprovalState.APPROVED, money_tag__isnull=False)
         .order_by("id")
@@ -105,27 +106,32 @@ def load(places: dict) -> None:
         services.claim_submit(actor=rep, claim_id=made.pk, reason=REASON)
         return made
 
-    def forwarded(title, amount, **kw):
+    def forwarded(title, amount, *, by=staff, **kw):
         made = submitted(title, amount, **kw)
-        return made, services.claim_forward(actor=staff, claim_id=made.pk, reason="凭证齐全")
+        return made, services.claim_forward(actor=by, claim_id=made.pk, reason="凭证齐全")
 
     claim("重阳节活动物资（草稿）", "320.00")
     submitted("社区读书角图书（待联合会审核）", "860.00")
-    forwarded("助老服务交通费（待审批）", "450.00")
+    # Forwarded by the second staff member: waits in the first one's 待我审批.
+    forwarded("助老服务交通费（待审批）", "450.00", by=checker)
+    # Above ¥5,000: the staff member approved, the township's finance officer has not yet
+    # (submitted before the others reserve their money: ¥8,000 are available then).
+    _made, request = forwarded("活动室改造（待街道审批）", "6000.00")
+    request_approve(actor=checker, request_id=request.pk, reason="凭证齐全，同意")
     _made, request = forwarded("志愿者保险（已批准待支付）", "1200.00")
-    request_approve(actor=officer, request_id=request.pk, reason="同意")
+    request_approve(actor=checker, request_id=request.pk, reason="同意")
     paid, request = forwarded("春节慰问品（已支付）", "2300.00")
-    request_approve(actor=officer, request_id=request.pk, reason="同意")
+    request_approve(actor=checker, request_id=request.pk, reason="同意")
     services.claim_pay(actor=staff, claim_id=paid.pk, payout_reference="ZF2026000101",
                        idempotency_key="demo:payout:1", reason=REASON)  # fmt: skip
     returned = submitted("场地租金（退回补充）", "600.00")
     services.claim_return(actor=staff, claim_id=returned.pk, reason="请补充租赁合同")
     rejected, request = forwarded("聚餐费用（已驳回）", "900.00")
-    request_reject(actor=officer, request_id=request.pk, reason="不属于公益活动支出")
+    request_reject(actor=checker, request_id=request.pk, reason="不属于公益活动支出")
     withdrawn = claim("宣传横幅（已撤回）", "150.00")
     services.claim_withdraw(actor=rep, claim_id=withdrawn.pk, reason="活动取消")
     advance, request = forwarded("端午活动预支（凭证逾期）", "700.00", advance=True, vouchers=False)
-    request_approve(actor=officer, request_id=request.pk, reason="同意预支")
+    request_approve(actor=checker, request_id=request.pk, reason="同意预支")
     services.claim_pay(actor=staff, claim_id=advance.pk, payout_reference="ZF2026000102",
                        idempotency_key="demo:payout:2", reason=REASON)  # fmt: skip
     # The demo's advance is overdue: its vouchers were due before today.

@@ -9,8 +9,9 @@ Who may do what (checked first, in each service; what the actor may not see is 4
 - create, edit, submit, withdraw a claim; add vouchers: the organization's representative
   (staff may add vouchers too);
 - review a submitted claim (forward to approval, return, reject): federation staff;
-- approve (amount thresholds, maker–checker): finance officers, through the approval
-  engine (step `expense_claim`);
+- approve (amount thresholds, maker–checker): federation staff of the account's federation
+  other than the one who forwarded it, and above a threshold a township finance officer as
+  well, through the approval engine (step `expense_claim`, `CLAIM_POLICY_TIERS`);
 - pay an approved claim (payout reference, idempotency key): federation staff.
 
 Money moves only through `ledger.services`: an approval reserves each line (a pending
@@ -78,6 +79,16 @@ from .selectors import (
 )
 
 STEP_CLAIM = "expense_claim"
+# The expense-claim policy the demo and the tests set up (administrators may change it):
+# up to ¥5,000 one federation staff member approves (never the one who forwarded the
+# claim: they are its maker); above ¥5,000 the township's finance officer approves as
+# well — a federation has one or two social workers (policy 四(三)), so the second
+# signature on larger sums comes from the township that funds and supervises the custody.
+CLAIM_STAFF_LIMIT = Decimal("5000.00")
+CLAIM_POLICY_TIERS = [
+    {"above_amount": "0", "level": "federation", "count": 1},
+    {"above_amount": str(CLAIM_STAFF_LIMIT), "level": "township", "count": 1},
+]
 VOUCHER_KINDS = {PDF: "pdf", JPEG: "jpeg", PNG: "png"}
 EDITABLE = (ClaimState.DRAFT, ClaimState.RETURNED)
 

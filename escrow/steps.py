@@ -15,6 +15,13 @@ def _describe_claims(ids: list[int]) -> dict[int, str]:
     }
 
 
+def _claim_federation(claim_id: int) -> int | None:
+    """The federation whose staff approve a claim: its custodial account's custodian."""
+    return (
+        ExpenseClaim.objects.filter(pk=claim_id).values_list("account__federation_id", flat=True)
+    ).first()
+
+
 def register() -> None:
     register_step(
         services.STEP_CLAIM,
@@ -24,4 +31,5 @@ def register() -> None:
         on_returned=services.claim_returned,
         on_withdrawn=services.claim_withdrawn,
         describe=_describe_claims,
+        federation_of=_claim_federation,
     )

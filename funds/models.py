@@ -380,7 +380,11 @@ class BudgetLine(AuditedModel):
         ]
 
     def __str__(self):
-        return f"{self.budget_id}·{self.get_category_display()}·{self.source_id}"
+        # What people read (allocations, history): the line's number and category, no
+        # bare ids of the budget and the source.
+        return _("Budget line #%(id)s %(category)s") % {
+            "id": self.pk, "category": self.get_category_display(),
+        }  # fmt: skip
 
 
 class BudgetAdjustment(AuditedModel):

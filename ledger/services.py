@@ -499,7 +499,6 @@ def _pg_write(db, ops: list[dict]) -> list[int | None]:
 
 
 _WRITER_ERROR = re.compile(r"ledger_(refused|invalid|not_empty):(\d+):(\w+)(?::(\w+))?")
-REFUSED, INVALID, NOT_EMPTY = "LG002", "LG001", "LG003"
 
 
 def _writer_error(exc):

@@ -1,7 +1,9 @@
 """The projects admin (Chinese by default): scoped lists with history, the declared
-transitions and workflow steps as actions calling the same services as the API. Records are
-created through the API (forms with uploads and the approval engine); the admin reads them,
-shows the compliance gate on each project, and takes the workflow steps."""
+transitions and workflow steps as actions calling the same services as the API, and create
+forms (needs, offers, projects — from a matched need and offer or directly —, allocations,
+milestones, evaluations) whose choices are narrowed to the user's scope and whose saves call
+the projects services; a rule a service refuses shows on the form. Contracts (with their
+signed scans) and payments are made through the API and the workflow actions."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
@@ -9,11 +11,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Role
-from core.admin import ScopedAdmin
-from core.errors import DomainError
+from core.admin import ScopedAdmin, ServiceAdmin
+from core.errors import Conflict, DomainError
 from core.money import money_display
 
-from . import compliance, services
+from . import admin_forms, compliance, services
 from .models import (
     Allocation,
     Contract,
@@ -43,6 +45,15 @@ from .selectors import (
 )
 from .transitions import TRANSITIONS
 
+# The create form's field each compliance rule is about.
+RULE_FIELDS = {
+    "negative_list": "negative_item",
+    "catalogue": "catalogue_code",
+    "undertaker": "undertaker",
+    "sources": "line",
+    "budget_first": "line",
+}
+
 STATUS_LABELS = {
     compliance.PASS: _("pass"),
     compliance.FAIL: _("fail"),
@@ -50,16 +61,58 @@ STATUS_LABELS = {
 }
 
 
-class ProjectsAdmin(ScopedAdmin):
-    """Read in scope; workflow steps only through actions (services check role and scope)."""
+class ProjectsAdmin(ServiceAdmin, ScopedAdmin):
+    """Read in scope; workflow steps only through actions (services check role and scope).
+
+    An admin with an `add_form` (admin_forms) creates through `create(actor, form, reason)`,
+    a projects service; the form's choices are the user's scope. Nothing is edited here."""
 
     writer_roles = (Role.ADMINISTRATOR, Role.FINANCE_OFFICER)
+    add_form = None
+
+    def create(self, actor, form, reason):
+        raise NotImplementedError
 
     def has_add_permission(self, request):
-        return False
+        return self.add_form is not None and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None or self.add_form is None:
+            return form
+        user = request.user
+
+        class ForUser(form):
+            def __init__(self, *args, **kw):
+                kw.setdefault("user", user)
+                super().__init__(*args, **kw)
+
+        ForUser.__name__ = form.__name__
+        return ForUser
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else super().get_readonly_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else super().get_inlines(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionError("the projects admin edits nothing")
+        try:
+            row = self.create(request.user, form, self.reason(form))
+        except compliance.ComplianceRefused as exc:
+            # The gate's reasons, each on the field it is about (the rest above the form).
+            fields: dict[str, list] = {}
+            for failure in exc.failures:
+                name = RULE_FIELDS.get(failure.rule, "__all__")
+                name = name if name in form.fields else "__all__"
+                fields.setdefault(name, []).append(failure.message)
+            raise Conflict(exc.detail, code=exc.code, fields=fields) from None
+        self.saved(obj, row)
 
     def _each(self, request, queryset, call, done_message):
         done = 0
@@ -99,6 +152,15 @@ class ProjectAdmin(ProjectsAdmin):
     readonly_fields = ["compliance_table", "lifecycle"]
     inlines = [TransitionInline]
     actions = ["submit", "start", "deliver", "accept", "close", "cancel"]
+    add_form = admin_forms.ProjectForm
+    writer_roles = (Role.ADMINISTRATOR, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF,
+                    Role.ORGANIZATION_REP)  # fmt: skip
+
+    def create(self, actor, form, reason):
+        if form.from_match:
+            return services.project_propose_from_match(actor=actor, reason=reason,
+                                                       **form.values())  # fmt: skip
+        return services.project_create(actor=actor, reason=reason, **form.values())
 
     budget_display = staticmethod(money_display("budget_amount", _("planned amount (CNY)")))
 
@@ -172,6 +234,11 @@ class DemandAdmin(ProjectsAdmin):
     list_filter = ["state", "category", "priority"]
     search_fields = ["title"]
     list_select_related = ["community"]
+    add_form = admin_forms.DemandForm
+    writer_roles = (Role.ADMINISTRATOR, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)
+
+    def create(self, actor, form, reason):
+        return services.demand_create(actor=actor, reason=reason, **form.values())
 
 
 @admin.register(Offer)
@@ -185,6 +252,11 @@ class OfferAdmin(ProjectsAdmin):
 
     min_display = staticmethod(money_display("price_min", _("price from (CNY)")))
     max_display = staticmethod(money_display("price_max", _("price up to (CNY)")))
+    add_form = admin_forms.OfferForm
+    writer_roles = (Role.ADMINISTRATOR, Role.FEDERATION_STAFF, Role.ORGANIZATION_REP)
+
+    def create(self, actor, form, reason):
+        return services.offer_create(actor=actor, reason=reason, **form.values())
 
 
 @admin.register(Allocation)
@@ -197,6 +269,10 @@ class AllocationAdmin(ProjectsAdmin):
 
     amount_display = staticmethod(money_display("amount", _("amount (CNY)")))
     returned_display = staticmethod(money_display("returned", _("returned at close-out (CNY)")))
+    add_form = admin_forms.AllocationForm
+
+    def create(self, actor, form, reason):
+        return services.allocation_create(actor=actor, reason=reason, **form.values())
 
     @admin.action(description=_("Submit for approval"))
     def submit(self, request, queryset):
@@ -238,6 +314,10 @@ class MilestoneAdmin(ProjectsAdmin):
     list_select_related = ["project"]
 
     amount_display = staticmethod(money_display("amount", _("share of the price (CNY)")))
+    add_form = admin_forms.MilestoneForm
+
+    def create(self, actor, form, reason):
+        return services.milestone_add(actor=actor, reason=reason, **form.values())
 
 
 @admin.register(Evidence)
@@ -287,6 +367,11 @@ class EvaluationAdmin(ProjectsAdmin):
                     "evaluated_on"]  # fmt: skip
     list_filter = ["evaluator_kind"]
     list_select_related = ["project", "organization"]
+    add_form = admin_forms.EvaluationForm
+    writer_roles = (Role.ADMINISTRATOR, Role.FINANCE_OFFICER, Role.FEDERATION_STAFF)
+
+    def create(self, actor, form, reason):
+        return services.evaluation_record(actor=actor, **form.values())  # records its own why
 
 
 @admin.register(MilestoneReminder)

@@ -19,13 +19,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.filters import IntegerFilter
+from core.api.schema import PRIVATE_FILE_RESPONSES
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
 from core.documents import CONTENT_TYPES, download
 from core.errors import InvalidInput
-from core.uploads import JPEG, PDF, PNG, serve_private
+from core.uploads import serve_private
+from funds.campaigns.api import CampaignSerializer
 from funds.models import PurchaseCategory
 
-from . import compliance, disclosure, services
+from . import campaign_links, compliance, disclosure, services
+from .campaign_links import project_campaigns
 from .matching import suggestions
 from .models import (
     Allocation,
@@ -59,10 +62,6 @@ from .selectors import (
 )
 
 # --------------------------------------------------------------------------- shared
-
-
-# An uploaded file is served with its own type (checked from its content at upload).
-PRIVATE_FILE_RESPONSES = {(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)}
 
 
 class ProjectReasonInput(StrictInputSerializer):
@@ -351,6 +350,11 @@ class ProjectFilter(django_filters.FilterSet):
                   "custody_federation", "organization"]  # fmt: skip
 
 
+class ProjectCampaignInput(StrictInputSerializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    reason = ReasonField(required=False, allow_blank=True)
+
+
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Purchase-of-service projects in your scope. Draft → submit (approval engine) →
     approved → contracted (contract signed) → in progress → delivered → accepted → closed;
@@ -428,6 +432,26 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             actor=request.user, project_id=project.pk, **_parse(ProjectVisitInput, request)
         )
         return Response(ProjectVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=CampaignSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=ProjectCampaignInput, responses={201: CampaignSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def campaigns(self, request, pk=None):
+        """The crowdfunding campaigns raised for the project (GET); a finance officer
+        designates one (POST: a campaign in scope, on the project's branch of the region tree
+        and for its category; its money still reaches the project through a budget line)."""
+        project = self.get_object()
+        if request.method == "GET":
+            return Response(CampaignSerializer(project_campaigns(project), many=True).data)
+        data = _parse(ProjectCampaignInput, request)
+        campaign = campaign_links.campaign_designate(
+            actor=request.user, project_id=project.pk, campaign_id=data["campaign"],
+            reason=data.get("reason", ""),
+        )  # fmt: skip
+        made = project_campaigns(project).get(pk=campaign.pk)
+        return Response(CampaignSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
 class DisclosureView(APIView):

@@ -194,7 +194,7 @@ class Project(AuditedModel):
     )
 
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("content"), max_length=4000, blank=True, default="")
+    description = models.TextField(_("project content"), max_length=4000, blank=True, default="")
     purchaser = models.ForeignKey(
         "federations.Region",
         verbose_name=_("purchaser (township or county)"),
@@ -456,7 +456,10 @@ class Allocation(AuditedModel):
         ]
 
     def __str__(self):
-        return f"{self.project_id}·{self.line_id}·{self.amount}"
+        # What people read (breadcrumbs, history, the timeline): no bare ids of other rows.
+        return _("Allocation #%(id)s of project #%(project)s (¥%(amount)s)") % {
+            "id": self.pk, "project": self.project_id, "amount": self.amount,
+        }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- contracts
@@ -483,7 +486,7 @@ class Contract(AuditedModel):
     project = models.OneToOneField(
         Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="contract"
     )
-    content = models.TextField(_("content"), max_length=8000)
+    content = models.TextField(_("service content"), max_length=8000)
     term_start = models.DateField(_("term starts"))
     term_end = models.DateField(_("term ends"))
     stable_service = models.BooleanField(

@@ -1252,6 +1252,11 @@ def payment_request(*, actor, milestone_id, idempotency_key, reason="") -> Miles
     try:
         with _acting(actor):
             milestone = _lock(Milestone, milestones_visible_to(actor), milestone_id)
+            # A retry sent while the first request held the lock finds the first payment
+            # now (read after the lock), not the milestone's new state: it answers it.
+            existing = MilestonePayment.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return _replayed(actor, existing, milestone_id)
             project = _lock_project(actor, milestone.project_id)
             _require_officer(actor, project)
             _payment_gate(project, milestone)

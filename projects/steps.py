@@ -52,7 +52,7 @@ def register() -> None:
     )
     register_step(
         services.STEP_ALLOCATION,
-        label=_("Allocation"),
+        label=_("Project allocation"),
         on_approved=services.allocation_approved,
         on_rejected=services.allocation_rejected,
         on_returned=services.allocation_returned,

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 SKIP_BROWSER_SETUP=1 bash scripts/setup.sh  # the demo needs no browser
 export DJANGO_SETTINGS_MODULE=config.settings.local
 .venv/bin/python manage.py migrate --noinput -v0
-.venv/bin/python manage.py seed_demo
+.venv/bin/python manage.py seed_demo --year "${DEMO_YEAR:-$(date +%Y)}"
 port="${PORT:-8000}"
 echo
 echo "管理后台 / admin:  http://127.0.0.1:${port}/admin/"

@@ -1,5 +1,12 @@
 """OpenAPI post-processing: every operation documents the common error shape."""
 
+from drf_spectacular.types import OpenApiTypes
+
+from core.uploads import JPEG, PDF, PNG
+
+# A private uploaded file is served with its own type (checked from its content at upload).
+PRIVATE_FILE_RESPONSES = {(200, t): OpenApiTypes.BINARY for t in (PDF, JPEG, PNG)}
+
 ERROR_STATUSES = {
     "400": "Invalid input (including a query string, JSON nesting or amount past its bound)",
     "401": "Not authenticated (see WWW-Authenticate)",

@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,11 +16,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.selectors import has_role, sees_everything
+from core import uploads
+from core.uploads import serve_private
 
 from ..admin import ServiceAdmin
 from ..models import PurchaseCategory
 from ..selectors import READER_ROLES, regions_visible_to
-from . import services, uploads
+from . import services
 from .documents import receipt_pdf, statement_csv, statement_pdf
 from .models import Campaign, CharityFund, Donation, Holder, Receipt
 from .selectors import (
@@ -396,7 +398,7 @@ class CharityFundAdmin(ServiceAdmin):
     list_display = ["name", "host", "region_name", "agreement_ends_on", "state"]
     list_filter = ["state"]
     search_fields = ["name", "host__name", "agreement_number"]
-    readonly_fields = ["state", "source", "agreement_scan", "agreement_scan_type", "opened_at"]
+    readonly_fields = ["state", "source", "agreement_scan_link", "agreement_scan_type", "opened_at"]
     actions = ["submit"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -426,6 +428,24 @@ class CharityFundAdmin(ServiceAdmin):
             return [*self.readonly_fields, "region_name", "expected_amount_display"]
         return self.readonly_fields
 
+    @admin.display(description=_("agreement scan"))
+    def agreement_scan_link(self, obj):
+        if not obj.agreement_scan:
+            return "—"
+        url = reverse("admin:funds_charityfund_scan", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("open the scan"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.scan_view)
+        return [path("<int:pk>/scan/", view, name="funds_charityfund_scan"), *super().get_urls()]
+
+    def scan_view(self, request, pk):
+        fund = get_object_or_404(charity_funds_visible_to(request.user), pk=pk)
+        if not fund.agreement_scan:
+            raise Http404
+        return serve_private(fund.agreement_scan, content_type=fund.agreement_scan_type,
+                             filename=f"agreement-{fund.pk}")  # fmt: skip
+
     @admin.display(description=_("expected amount (CNY)"))
     def expected_amount_display(self, obj):
         return f"{obj.source.appropriated_amount:.2f}"
@@ -453,7 +473,7 @@ class CharityFundAdmin(ServiceAdmin):
             upload = data["scan"]
             services.charity_fund_upload_agreement(
                 actor=request.user, fund_id=fund.pk, filename=upload.name,
-                content=upload.read(uploads.MAX_BYTES + 1),
+                content=upload.read(uploads.max_bytes() + 1),
             )  # fmt: skip
         obj.pk = fund.pk
         obj.refresh_from_db()

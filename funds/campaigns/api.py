@@ -15,15 +15,18 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from access.selectors import has_role, sees_everything
+from core import uploads
 from core.api.filters import IntegerFilter
 from core.api.jobs import job_data
+from core.api.schema import PRIVATE_FILE_RESPONSES
 from core.api.serializers import MoneyField, ReasonField, StrictInputSerializer
-from core.errors import NotPermitted
+from core.errors import InvalidInput, NotPermitted
+from core.uploads import serve_private
 
 from ..api import ApprovalRequestOut, _within
 from ..models import PurchaseCategory
 from ..selectors import READER_ROLES
-from . import services, uploads
+from . import services
 from .documents import receipt_data, receipt_pdf, statement_csv, statement_pdf
 from .models import (
     Campaign,
@@ -534,6 +537,7 @@ class ReceiptDataOut(serializers.Serializer):
     donor_identifier = serializers.CharField(allow_blank=True)
     amount = MoneyField()
     amount_text = serializers.CharField()
+    amount_in_capitals = serializers.CharField(help_text="人民币大写, e.g. 壹佰元整")
     purpose = serializers.CharField()
     donated_on = serializers.DateField()
     channel = serializers.CharField()
@@ -690,10 +694,21 @@ class CharityFundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         upload = data.validated_data["file"]
         fund = services.charity_fund_upload_agreement(
             actor=request.user, fund_id=fund.pk, filename=upload.name,
-            content=upload.read(uploads.MAX_BYTES + 1),  # one byte past: enough to refuse
+            content=upload.read(uploads.max_bytes() + 1),  # one byte past: enough to refuse
             reason=data.validated_data.get("reason", ""),
         )  # fmt: skip
         return self._out(fund)
+
+    @extend_schema(responses=PRIVATE_FILE_RESPONSES)
+    @action(detail=True, methods=["get"], url_path="agreement-scan", filter_backends=[],
+            pagination_class=None)  # fmt: skip
+    def agreement_scan(self, request, pk=None):
+        """The agreement's scan, only to users who see the fund (else 404)."""
+        fund = self.get_object()
+        if not fund.agreement_scan:
+            raise InvalidInput(code="no_scan", fields={"agreement_scan": [_("No scan yet.")]})
+        return serve_private(fund.agreement_scan, content_type=fund.agreement_scan_type,
+                             filename=f"agreement-{fund.pk}")  # fmt: skip
 
     @extend_schema(request=CrowdStepInput, responses={201: ApprovalRequestOut})
     @action(detail=True, methods=["post"])

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import documents
-from core.money import yuan
+from core.money import in_capitals, yuan
 
 from .models import Receipt
 
@@ -25,6 +25,7 @@ def receipt_data(receipt: Receipt) -> dict:
         "donor_identifier": receipt.donor_identifier,
         "amount": receipt.amount,
         "amount_text": yuan(receipt.amount),
+        "amount_in_capitals": in_capitals(receipt.amount),
         "purpose": target,
         "donated_on": donation.donated_on,
         "channel": donation.get_channel_display(),

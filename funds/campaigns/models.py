@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audited import AuditedModel
 from core.scoping import Scope
+from core.uploads import UploadTo, get_private_storage
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -316,7 +317,12 @@ class CharityFund(AuditedModel):
     agreement_starts_on = models.DateField(_("agreement valid from"), null=True, blank=True)
     agreement_ends_on = models.DateField(_("agreement valid until"), null=True, blank=True)
     agreement_scan = models.FileField(
-        _("agreement scan"), upload_to="funds/agreements/%Y/", blank=True, default=""
+        _("agreement scan"),
+        storage=get_private_storage,
+        upload_to=UploadTo("agreements"),
+        blank=True,
+        default="",
+        max_length=200,
     )
     agreement_scan_type = models.CharField(
         _("agreement scan type"), max_length=40, blank=True, default=""

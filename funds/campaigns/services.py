@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from core import jobs
 from core.audited import set_reason
 from core.errors import Conflict, InvalidInput, NotFound
 from core.services import validate
+from core.uploads import checked_upload
 from federations.models import Federation, Organization, Region
 from ledger import services as ledger
 from ledger.errors import Overdraft
@@ -72,7 +74,6 @@ from .selectors import (
     raised,
     receipts_visible_to,
 )
-from .uploads import checked_upload
 
 STEP_CAMPAIGN = "crowdfunding_campaign"
 STEP_CHARITY_FUND = "community_charity_fund"
@@ -950,13 +951,15 @@ def charity_fund_update_agreement(
 def charity_fund_upload_agreement(
     *, actor, fund_id: int, filename: str, content: bytes, reason: str = ""
 ) -> CharityFund:
-    """Attach the agreement's scan: a PDF or an image (PNG, JPEG), at most
-    `uploads.MAX_BYTES`, its type read from its content and matching its extension."""
+    """Attach the agreement's scan: a PDF or an image (PNG, JPEG), within the upload limit,
+    its type read from its content and matching its extension (core/uploads.py); stored
+    privately, served only to those who see the fund."""
     require_role(actor, Role.FINANCE_OFFICER)
-    checked = checked_upload(filename, content, field="file")
+    upload = ContentFile(bytes(content or b""), name=str(filename or ""))
+    checked = checked_upload(upload, field="file", name_must_agree=True)
     with transaction.atomic():
         fund = _fund_for_write(actor, fund_id)
-        fund.agreement_scan.save(checked.name, checked.file, save=False)
+        fund.agreement_scan.save(checked.file.name, checked.file, save=False)
         fund.agreement_scan_type = checked.content_type
         set_reason(fund, reason or _("agreement scan uploaded")).save()
     return fund

@@ -117,6 +117,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/charity-funds/"):                       (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
     ("GET", "/api/v1/charity-funds/{id}/"):                   (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("POST", "/api/v1/charity-funds/{id}/agreement/"):        (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
+    ("GET", "/api/v1/charity-funds/{id}/agreement-scan/"):    (ALLOW, ALLOW,  SCOPED, 404,    404,    ALLOW, 401),
     ("POST", "/api/v1/charity-funds/{id}/submit/"):           (ALLOW, ALLOW,  SCOPED, 404,    404,    403,   401),
     # ledger/: read-only
     ("GET", "/api/v1/ledger/accounts/"):                      (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
@@ -136,11 +137,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # approvals/: the inbox lists only what the user may decide now (SCOPED: 200, maybe
     # empty); a request is decided by the officers of the level it waits for, never by its
     # submitter (federation staff of A submitted A's); withdrawn by its submitter only.
+    # Federation staff decide expense claims of their federation (the federation-staff
+    # level), forwarded by a colleague; B's claim is not found.
     ("GET", "/api/v1/approvals/"):                            (SCOPED, SCOPED, ALLOW,  SCOPED, SCOPED, SCOPED, 401),
     ("GET", "/api/v1/approvals/{id}/"):                       (ALLOW, ALLOW,  SCOPED, SCOPED, 404,    ALLOW, 401),
-    ("POST", "/api/v1/approvals/{id}/approve/"):              (403,   403,    SCOPED, 403,    404,    403,   401),
-    ("POST", "/api/v1/approvals/{id}/reject/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
-    ("POST", "/api/v1/approvals/{id}/return/"):               (403,   403,    SCOPED, 403,    404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/approve/"):              (403,   403,    SCOPED, SCOPED, 404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/reject/"):               (403,   403,    SCOPED, SCOPED, 404,    403,   401),
+    ("POST", "/api/v1/approvals/{id}/return/"):               (403,   403,    SCOPED, SCOPED, 404,    403,   401),
     ("POST", "/api/v1/approvals/{id}/withdraw/"):             (403,   403,    403,    SCOPED, 404,    403,   401),
     ("GET", "/api/v1/approval-policies/"):                    (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/approval-policies/"):                   (ALLOW, 403,    403,    403,    403,    403,   401),
@@ -170,6 +173,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/projects/{id}/submit/"):                (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
     ("POST", "/api/v1/projects/{id}/transition/"):            (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, 403,   401),
     ("POST", "/api/v1/projects/{id}/visits/"):                (ALLOW, 403,    403,    SCOPED, 403,    403,   401),
+    ("GET", "/api/v1/projects/{id}/campaigns/"):              (ALLOW, ALLOW,  SCOPED, SCOPED, SCOPED, ALLOW, 401),
+    ("POST", "/api/v1/projects/{id}/campaigns/"):             (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
     ("GET", "/api/v1/reports/project-disclosure/"):           (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, ALLOW),
     ("GET", "/api/v1/allocations/"):                          (ALLOW, ALLOW,  ALLOW,  ALLOW,  ALLOW,  ALLOW, 401),
     ("POST", "/api/v1/allocations/"):                         (ALLOW, ALLOW,  SCOPED, 403,    403,    403,   401),
@@ -473,11 +478,18 @@ def _evidence_upload(w, role):
     )
 
 
-def _decide(reason):
-    return lambda w, role: (
-        Req(path={"id": w["approval_a"].pk}, body={"reason": reason}),
-        Req(path={"id": w["approval_b"].pk}, body={"reason": reason}),
-    )
+def _decide(reason, *, staff_claims=True):
+    """Officers decide the test step's requests; federation staff an expense claim's (the
+    federation-staff level), forwarded by their colleague."""
+
+    def build(w, role):
+        name = "claim_approval" if staff_claims and role == "federation_staff" else "approval"
+        return (
+            Req(path={"id": w[f"{name}_a"].pk}, body={"reason": reason}),
+            Req(path={"id": w[f"{name}_b"].pk}, body={"reason": reason}),
+        )
+
+    return build
 
 
 def _delegation_body(w, role):
@@ -684,7 +696,7 @@ REQUESTS = {
     ("POST", "/api/v1/approvals/{id}/approve/"): _decide("同意"),
     ("POST", "/api/v1/approvals/{id}/reject/"): _decide("不同意"),
     ("POST", "/api/v1/approvals/{id}/return/"): _decide("请补充"),
-    ("POST", "/api/v1/approvals/{id}/withdraw/"): _decide("撤回"),
+    ("POST", "/api/v1/approvals/{id}/withdraw/"): _decide("撤回", staff_claims=False),
     ("POST", "/api/v1/approval-policies/"): _policy_body,
     ("GET", "/api/v1/approval-policies/{id}/"): lambda w, role: (
         Req(path={"id": w["approval_policy"].pk}),
@@ -723,6 +735,7 @@ REQUESTS = {
         _scan(w, "a"),
         _scan(w, "b"),
     ),
+    ("GET", "/api/v1/charity-funds/{id}/agreement-scan/"): _a_b("fund"),
     ("POST", "/api/v1/charity-funds/{id}/submit/"): _a_b_body("fund", {}),
     ("POST", "/api/v1/demands/"): lambda w, role: (
         Req(body={"community": w["comm_a1"].pk, "title": "新需求", "category": "elderly_care"}),
@@ -747,6 +760,11 @@ REQUESTS = {
     ),
     ("GET", "/api/v1/projects/{id}/"): _a_b("project_running"),
     ("GET", "/api/v1/projects/{id}/compliance/"): _a_b("project_running"),
+    ("GET", "/api/v1/projects/{id}/campaigns/"): _a_b("project_running"),
+    ("POST", "/api/v1/projects/{id}/campaigns/"): lambda w, role: (
+        Req(path={"id": w["project_running_a"].pk}, body={"campaign": w["campaign_a"].pk}),
+        Req(path={"id": w["project_running_b"].pk}, body={"campaign": w["campaign_b"].pk}),
+    ),
     ("POST", "/api/v1/projects/{id}/submit/"): _a_b("project_draft"),
     ("POST", "/api/v1/projects/{id}/transition/"): lambda w, role: (
         Req(path={"id": w["project_running_a"].pk}, body={"to": "in_progress"}),

@@ -419,7 +419,8 @@ def seed_projects(world) -> None:
 
 def seed_escrow(world) -> None:
     """Per township: custodial accounts (one with money, one empty, one frozen, and a member
-    without one yet), deposits (arrived, receivable), claims (draft, submitted, approved), a
+    without one yet), deposits (arrived, receivable), claims (draft, submitted, approved by a
+    second staff member, one forwarded by that one and waiting in the engine), a
     voucher, last month's statement, and this month's bank statement with a suggested match
     and a line left unmatched."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -436,7 +437,7 @@ def seed_escrow(world) -> None:
     o, u = world.objects, world.users
     approvals.policy_create(
         actor=u["administrator"], kind=services.STEP_CLAIM, region=o["city"], reason="测试",
-        tiers=[{"above_amount": "0", "level": "township", "count": 1}],
+        tiers=services.CLAIM_POLICY_TIERS,
     )  # fmt: skip
     o["user_org_rep_b"] = make_user("api_org_rep_b", Role.ORGANIZATION_REP, organization=o["org_b"])
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -446,7 +447,10 @@ def seed_escrow(world) -> None:
         fed, community = o[f"federation_{side}"], o[f"comm_{side}1"]
         staff = u["federation_staff"] if side == "a" else o["user_federation_staff_b"]
         rep = u["organization_rep"] if side == "a" else o["user_org_rep_b"]
-        officer = u["finance_town"] if side == "a" else o["user_finance_town_b"]
+        # The claims' checker: a second staff member of the federation (the first forwards).
+        checker = o[f"user_federation_staff2_{side}"] = make_user(
+            f"api_fed_staff2_{side}", Role.FEDERATION_STAFF, federation=fed
+        )
         members = {}
         for name in ("open", "empty", "frozen"):
             org = make_org(community, f"{community.name}{name}队")
@@ -499,8 +503,12 @@ def seed_escrow(world) -> None:
         approved, _line, _voucher = claim("已批准")
         services.claim_submit(actor=rep, claim_id=approved.pk)
         request = services.claim_forward(actor=staff, claim_id=approved.pk)
-        approvals.request_approve(actor=officer, request_id=request.pk, reason="同意")
+        approvals.request_approve(actor=checker, request_id=request.pk, reason="同意")
         o[f"claim_approved_{side}"] = approved
+        # Forwarded by the checker: waits for the (matrix's) federation staff to decide.
+        waiting, _line, _voucher = claim("待审批")
+        services.claim_submit(actor=rep, claim_id=waiting.pk)
+        o[f"claim_approval_{side}"] = services.claim_forward(actor=checker, claim_id=waiting.pk)
         o[f"statement_{side}"], _new = statements.statement_generate(
             account=account, year=last_year, month=last_month)  # fmt: skip
         day = today.isoformat()

@@ -50,12 +50,31 @@ def _demo_env(db_file: Path) -> dict:
     return env
 
 
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+
+
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory):
-    """Base URL of the seeded demo, served by runserver on SQLite."""
+def demo_env(tmp_path_factory) -> tuple[Path, dict]:
+    """The demo's folder and environment (its SQLite file), shared by the server and by
+    tests that prepare data through the services (`in_demo`)."""
     folder = tmp_path_factory.mktemp("demo")
-    env = _demo_env(folder / "demo.sqlite3")
-    manage = [sys.executable, str(ROOT / "manage.py")]
+    return folder, _demo_env(folder / "demo.sqlite3")
+
+
+def in_demo(demo_env, code: str) -> str:
+    """Run Python in the demo's environment (`manage.py shell -c`): its standard output."""
+    _folder, env = demo_env
+    done = subprocess.run([*MANAGE, "shell", "-c", code], env=env, cwd=ROOT,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_env):
+    """Base URL of the seeded demo, served by runserver on SQLite."""
+    folder, env = demo_env
+    manage = MANAGE
     for step in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
         subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, capture_output=True)
     port = _free_port()

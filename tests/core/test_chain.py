@@ -111,6 +111,7 @@ def test_a_rewritten_link_is_named():
     assert "link_altered" in kinds and result.first_bad["seal_id"] == 1
 
 
+@pytest.mark.owner_role  # as the owner: the application's role may not write it at all
 def test_pending_transfer_may_change_once_and_only_its_resolution():
     """The declared exception of the append-only family (core/triggers.py)."""
     from django.db import IntegrityError, transaction

@@ -344,8 +344,8 @@ def test_the_limited_role_cannot_write_transfers_or_balances_but_through_the_wri
     assert verify_ledger().ok
 
 
-def _op(src, to, amount, **extra):
-    op = {"op": "create", "from": src.pk, "to": to.pk, "amount": amount, "source": src.pk,
+def _op(payer, payee, amount, **extra):
+    op = {"op": "create", "from": payer.pk, "to": payee.pk, "amount": amount, "source": payer.pk,
           "kind": "allocation", "memo": "", "two_phase": False, "key": key(),
           "hash": "0" * 64, "by": system().pk, "at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
     return {**op, **extra}

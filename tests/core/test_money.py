@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import XLSX_FORMAT, yuan
+from core.money import XLSX_FORMAT, in_capitals, yuan
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,26 @@ def test_ledger_admin_shows_yuan(client, users):
     assert "-¥200,000.00" in accounts and "-200000.00" not in accounts
     transfers = client.get("/admin/ledger/transfer/").content.decode()
     assert "¥200,000.00" in transfers
+
+
+@pytest.mark.parametrize(
+    ("value", "capitals"),
+    [
+        ("1234.56", "壹仟贰佰叁拾肆元伍角陆分"),
+        ("100", "壹佰元整"),
+        ("0.05", "伍分"),
+        ("0", "零元整"),
+        ("1.05", "壹元零伍分"),
+        ("1005", "壹仟零伍元整"),
+        ("10010", "壹万零壹拾元整"),
+        ("105000", "壹拾万伍仟元整"),
+        ("1000001", "壹佰万零壹元整"),
+        ("100010000", "壹亿零壹万元整"),
+        ("200000.00", "贰拾万元整"),
+        ("12345678901.23", "壹佰贰拾叁亿肆仟伍佰陆拾柒万捌仟玖佰零壹元贰角叁分"),
+        ("0.505", "伍角壹分"),
+        ("-3.20", "负叁元贰角"),
+    ],
+)
+def test_amounts_in_chinese_capitals(value, capitals):
+    assert in_capitals(value) == capitals

@@ -19,11 +19,9 @@ from escrow.models import CustodialAccount, ExpenseClaim
 from tests.factories import make_user
 from tests.funds.factories import FundsWorld, make_world
 
-# Expense claims: one township finance officer; above ¥10,000 a county officer as well.
-CLAIM_TIERS = [
-    {"above_amount": "0", "level": "township", "count": 1},
-    {"above_amount": "10000", "level": "county", "count": 1},
-]
+# Expense claims: one federation staff member (not the forwarder); above ¥5,000 a township
+# finance officer as well (escrow's own policy).
+CLAIM_TIERS = services.CLAIM_POLICY_TIERS
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -100,11 +98,19 @@ class EscrowWorld:
         claim.refresh_from_db()
         return claim
 
-    def approve(self, claim, by="town_a"):
+    def approve(self, claim, by=None):
+        """One approval by `by`; by default every approval the policy needs: a second
+        staff member of the claim's federation, and above ¥5,000 the township officer."""
         claim.refresh_from_db()
-        approvals.request_approve(
-            actor=self[by], request_id=claim.approval_request_id, reason="同意"
-        )
+        if by is None:
+            a_side = claim.account_id == self.account.pk
+            by = ["staff2" if a_side else "staff2_b"]
+            if claim.total > services.CLAIM_STAFF_LIMIT:
+                by.append("town_a" if a_side else "town_b")
+        for who in [by] if isinstance(by, str) else by:
+            approvals.request_approve(
+                actor=self[who], request_id=claim.approval_request_id, reason="同意"
+            )
         claim.refresh_from_db()
         return claim
 
@@ -121,6 +127,9 @@ def make_escrow_world(regions, *, funded="10000.00") -> EscrowWorld:
     fw.u["rep"] = make_user("es_rep", Role.ORGANIZATION_REP, organization=r["org_a"])
     fw.u["rep_b"] = make_user("es_rep_b", Role.ORGANIZATION_REP, organization=r["org_b"])
     fw.u["staff_b"] = make_user("es_staff_b", Role.FEDERATION_STAFF, federation=r["federation_b"])
+    # The checkers: a second staff member per federation (the first forwards claims).
+    fw.u["staff2"] = make_user("es_staff2", Role.FEDERATION_STAFF, federation=r["federation_a"])
+    fw.u["staff2_b"] = make_user("es_staff2_b", Role.FEDERATION_STAFF, federation=r["federation_b"])
     fw.u["auditor_b"] = make_user("es_auditor_b", Role.AUDITOR, region=r["town_b"])
     approvals.policy_create(
         actor=fw.u["admin"], kind=services.STEP_CLAIM, region=r["city"], tiers=CLAIM_TIERS,

@@ -82,7 +82,15 @@ def test_the_whole_claim_path_over_the_api(ew, client_for):
     assert good.status_code == 201
     assert rep.post(f"/api/v1/expense-claims/{cid}/submit/", {}, format="json").status_code == 200
     forwarded = staff.post(f"/api/v1/expense-claims/{cid}/forward/", {}, format="json").json()
-    approve = client_for(ew["town_a"]).post(
+    checker = client_for(ew["staff2"])
+    inbox = checker.get("/api/v1/approvals/").json()
+    assert [r["id"] for r in inbox["results"]] == [forwarded["approval_request"]]
+    # Staff of another federation: not in their inbox, and the request is not found.
+    other = client_for(ew["staff2_b"])
+    assert other.get("/api/v1/approvals/").json()["results"] == []
+    assert other.post(f"/api/v1/approvals/{forwarded['approval_request']}/approve/",
+                      {"reason": "同意"}, format="json").status_code == 404  # fmt: skip
+    approve = checker.post(
         f"/api/v1/approvals/{forwarded['approval_request']}/approve/", {"reason": "同意"},
         format="json")  # fmt: skip
     assert approve.status_code == 200

@@ -33,19 +33,98 @@ def test_claim_draft_to_paid_reserves_on_approval_and_posts_on_payout(ew):
     assert Transfer.objects.get(pk=line.reservation_id).state == "posted"
 
 
-def test_over_10000_needs_a_county_officer_too(ew):
-    ew.deposit("20000.00")
-    claim = ew.claim("15000.00", approve=False)
-    ew.approve(claim, by="town_a")
-    assert claim.state == ClaimState.SUBMITTED  # still waits for the county
-    ew.approve(claim, by="county")
+def test_up_to_5000_one_staff_member_approves_then_staff_pay(ew):
+    """The full path: submit → forward (staff) → approve (another staff member) → pay."""
+    claim = ew.claim("5000.00", approve=False)
+    request = claim.approval_request
+    assert [(r.level, r.federation_id, r.needed) for r in request.requirements.all()] == [
+        ("federation", ew.account.federation_id, 1)
+    ]
+    ew.approve(claim, by="staff2")
     assert claim.state == ClaimState.APPROVED
+    decision = request.decisions.get()
+    assert (decision.role, decision.level, decision.federation_id) == (
+        "federation_staff", "federation", ew.account.federation_id)  # fmt: skip
+    paid = ew.pay(claim, ref="PAY-5000")
+    assert paid.state == ClaimState.PAID and balance(ew.account).posted == Decimal("5000.00")
+
+
+def test_above_5000_one_staff_approval_is_not_enough(ew):
+    ew.deposit("20000.00")
+    claim = ew.claim("5000.01", approve=False)
+    ew.approve(claim, by="staff2")
+    assert claim.state == ClaimState.SUBMITTED  # still waits for the township officer
+    assert balance(ew.account).pending == Decimal("0.00")
+    # The staff member counts once: approving again is refused.
+    with pytest.raises(Conflict):
+        approvals.request_approve(actor=ew["staff2"], request_id=claim.approval_request_id)
+    ew.approve(claim, by="town_a")
+    assert claim.state == ClaimState.APPROVED
+
+
+def test_a_township_officer_alone_does_not_approve_a_claim(ew):
+    """Finance officers no longer stand in for the federation's staff."""
+    ew.deposit("20000.00")
+    claim = ew.claim("6000.00", approve=False)
+    ew.approve(claim, by="town_a")
+    assert claim.state == ClaimState.SUBMITTED
+    with pytest.raises(NotPermitted) as exc:
+        approvals.request_approve(actor=ew["county"], request_id=claim.approval_request_id)
+    assert exc.value.code == "wrong_level"
 
 
 def test_nobody_approves_what_they_made_or_forwarded(ew):
     claim = ew.claim(approve=False)
     for who in ("rep", "staff"):  # the representative does not even see the request
         with pytest.raises((NotPermitted, NotFound)):
+            approvals.request_approve(actor=ew[who], request_id=claim.approval_request_id)
+    with pytest.raises(NotPermitted) as exc:
+        approvals.request_approve(actor=ew["staff"], request_id=claim.approval_request_id)
+    assert exc.value.code == "self_approval"
+
+
+def test_the_submitter_cannot_approve_own_claim_even_as_staff(ew):
+    """A representative who is also staff of the federation: still the claim's maker."""
+    from access.models import Role
+    from tests.factories import make_user
+
+    make_user("es_rep_staff", Role.FEDERATION_STAFF, federation=ew.r["federation_a"])
+    both = type(ew["rep"]).objects.get(username="es_rep_staff")
+    from access.models import RoleAssignment
+    from core.audited import set_reason
+
+    set_reason(RoleAssignment(user=both, role=Role.ORGANIZATION_REP,
+                              organization=ew.r["org_a"]), "测试").save()  # fmt: skip
+    claim = services.claim_create(actor=both, account_id=ew.account.pk, title="自报自批")
+    services.line_add(
+        actor=both, claim_id=claim.pk, category="materials", amount="100.00",
+        payee_name="甲", payee_bank="乙", payee_account_number="62220212345678",
+        funding_source_id=ew.source.pk,
+    )  # fmt: skip
+    services.voucher_add(actor=both, claim_id=claim.pk, file=pdf())
+    services.claim_submit(actor=both, claim_id=claim.pk)
+    request = services.claim_forward(actor=ew["staff"], claim_id=claim.pk)
+    with pytest.raises(NotPermitted) as exc:
+        approvals.request_approve(actor=both, request_id=request.pk)
+    assert exc.value.code == "self_approval"
+    from approvals.selectors import inbox_for
+
+    assert not inbox_for(both).filter(request=request).exists()
+    assert inbox_for(ew["staff2"]).filter(request=request).exists()
+
+
+def test_another_federations_staff_cannot_decide_nor_see_the_claim(ew):
+    from approvals.selectors import inbox_for
+
+    claim = ew.claim(approve=False)
+    assert not inbox_for(ew["staff_b"]).exists()
+    assert not inbox_for(ew["staff2_b"]).exists()
+    assert list(inbox_for(ew["staff2"]).values_list("request_id", flat=True)) == [
+        claim.approval_request_id
+    ]
+    assert not inbox_for(ew["staff"]).exists()  # the forwarder
+    for who in ("staff_b", "staff2_b"):
+        with pytest.raises(NotFound):
             approvals.request_approve(actor=ew[who], request_id=claim.approval_request_id)
 
 
@@ -101,14 +180,14 @@ def test_staff_return_then_resubmit_and_reject(ew):
 
 def test_engine_return_and_rejection_release_nothing_and_set_the_state(ew):
     claim = ew.claim(approve=False)
-    approvals.request_return(actor=ew["town_a"], request_id=claim.approval_request_id,
+    approvals.request_return(actor=ew["staff2"], request_id=claim.approval_request_id,
                              reason="请补充")  # fmt: skip
     claim.refresh_from_db()
     assert claim.state == ClaimState.RETURNED
     services.claim_submit(actor=ew["rep"], claim_id=claim.pk)
     services.claim_forward(actor=ew["staff"], claim_id=claim.pk)
     claim.refresh_from_db()
-    approvals.request_reject(actor=ew["town_a"], request_id=claim.approval_request_id,
+    approvals.request_reject(actor=ew["staff2"], request_id=claim.approval_request_id,
                              reason="不同意")  # fmt: skip
     claim.refresh_from_db()
     assert claim.state == ClaimState.REJECTED
@@ -190,7 +269,7 @@ def test_an_overdue_advance_blocks_new_claims_until_its_vouchers_arrive(ew):
     with pytest.raises(Conflict) as exc:
         services.claim_create(actor=ew["rep"], account_id=ew.account.pk, title="blocked")
     assert exc.value.code == "advances_overdue"
-    assert services.remind_overdue_advances() == 2  # the representative and the staff
+    assert services.remind_overdue_advances() == 3  # the representative and both staff
     assert services.remind_overdue_advances() == 0  # once a day
     services.voucher_add(actor=ew["rep"], claim_id=claim.pk, file=pdf("补交.pdf"))
     claim.refresh_from_db()

@@ -40,6 +40,8 @@ def run_threads(n, target):
 
 def test_two_approvals_race_for_the_last_money_one_succeeds(ew):
     claims = [ew.claim("7000.00", approve=False) for _ in range(2)]
+    for claim in claims:  # above ¥5,000: the staff member first, the township officer last
+        ew.approve(claim, by="staff2")
 
     def approve(i):
         return approvals.request_approve(
@@ -109,3 +111,30 @@ def test_freeze_and_payout_race_never_pays_a_frozen_account(ew):
     else:  # the payout took the account's lock first, then the freeze
         assert claim.state == ClaimState.PAID
         assert claim.paid_at < ew.account.__class__.objects.get(pk=ew.account.pk).frozen_at
+
+
+def test_two_staff_approving_at_once_decide_once(ew):
+    """A claim up to ¥5,000 needs one staff member: two approving together, one decides it
+    (its money reserved once), the other finds it decided."""
+    from access.models import Role
+    from approvals.models import ApprovalDecision
+    from tests.factories import make_user
+
+    make_user("es_staff3", Role.FEDERATION_STAFF, federation=ew.r["federation_a"])
+    claim = ew.claim("4000.00", approve=False)
+    checkers = [ew["staff2"], type(ew["staff2"]).objects.get(username="es_staff3")]
+
+    def approve(i):
+        return approvals.request_approve(
+            actor=checkers[i], request_id=claim.approval_request_id, reason="同意"
+        )
+
+    outcomes = run_threads(2, approve)
+    lost = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(lost) == 1 and getattr(lost[0], "code", "") == "already_decided", outcomes
+    assert ApprovalDecision.objects.filter(request_id=claim.approval_request_id).count() == 1
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.APPROVED
+    b = balance(ew.account)
+    assert (b.pending, b.available) == (Decimal("4000.00"), Decimal("6000.00"))
+    assert verify_ledger().ok

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from access.models import Role
 from approvals import services as approvals
 from core.errors import Conflict, InvalidInput
 from escrow import services
@@ -12,6 +13,7 @@ from escrow.models import ClaimState, DepositKind
 from escrow.selectors import balance
 from projects.models import Milestone, MilestonePaymentPart
 from tests.escrow.factories import CLAIM_TIERS, pdf
+from tests.factories import make_user
 from tests.projects.factories import make_world
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,7 @@ def test_milestone_in_custody_then_spent_for_its_project_only(pw):
     services.claim_submit(actor=pw["member_rep"], claim_id=claim.pk)
     services.claim_forward(actor=pw["staff"], claim_id=claim.pk)
     claim.refresh_from_db()
-    approvals.request_approve(actor=pw["town_a"], request_id=claim.approval_request_id)
+    checker = make_user("es_pw_staff2", Role.FEDERATION_STAFF, federation=pw.r["federation_a"])
+    approvals.request_approve(actor=checker, request_id=claim.approval_request_id)
     claim.refresh_from_db()
     assert claim.state == ClaimState.APPROVED

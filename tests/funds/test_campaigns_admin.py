@@ -125,3 +125,15 @@ def test_read_only_pages_name_the_region(cw):
     assert cw.r["comm_a1"].name in page and "50000.00" in page and "None" not in page
     staff = staff_client(cw["staff"])
     assert "捐赠人年度对账单" not in staff.get("/admin/funds/donation/").content.decode()
+
+
+def test_agreement_scan_opens_from_the_fund_page_in_scope_only(cw):
+    fund = cf.charity_fund(cw, cw.charity, open_it=False)  # uploads a PDF scan
+    county = staff_client(cw["county"])
+    page = county.get(f"/admin/funds/charityfund/{fund.pk}/change/").content.decode()
+    scan_url = f"/admin/funds/charityfund/{fund.pk}/scan/"
+    assert scan_url in page
+    response = county.get(scan_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert staff_client(cw["other_county"]).get(scan_url).status_code == 404

@@ -3,7 +3,9 @@ public read without donor names, receipts as data and PDF, statements, query cou
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 
+from funds.campaigns import services as crowd
 from funds.campaigns.models import Campaign, Donation
 from tests.funds import campaign_factories as cf
 
@@ -12,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cw(fw, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "public")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     cf.setup_policies(fw)
     fw.charity = cf.holder(fw)
     return fw
@@ -83,6 +86,9 @@ def test_receipt_as_data_and_pdf(cw, client_for):
     detail = api.get(f"/api/v1/receipts/{rid}/").json()
     assert detail["printed"]["donor_name"] == "周八" and detail["printed"]["amount"] == "88.00"
     assert detail["printed"]["purpose"] == c.title and not detail["printed"]["void"]
+    assert detail["printed"]["amount_in_capitals"] == "捌拾捌元整"
+    html = render_to_string("funds/receipt.html", {"r": detail["printed"]})
+    assert "捌拾捌元整" in html and "金额大写" in html
     pdf = api.get(f"/api/v1/receipts/{rid}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     r = api.post(f"/api/v1/receipts/{rid}/void/", {"reason": "开错"}, format="json")
@@ -122,6 +128,19 @@ def test_agreement_upload_checks_content(cw, client_for):
     assert r.status_code == 200 and r.json()["has_agreement_scan"]
     r = api.post(f"/api/v1/charity-funds/{fund.pk}/submit/", {}, format="json")
     assert r.status_code == 201
+
+
+def test_agreement_scan_is_served_in_scope_only(cw, client_for):
+    fund = cf.charity_fund(cw, cw.charity, open_it=False, scan=None)
+    url = f"/api/v1/charity-funds/{fund.pk}/agreement-scan/"
+    r = client_for(cw["county"]).get(url)
+    assert r.status_code == 400 and r.json()["code"] == "no_scan"
+    crowd.charity_fund_upload_agreement(actor=cw["county"], fund_id=fund.pk, filename="a.pdf",
+                                        content=cf.PDF)  # fmt: skip
+    r = client_for(cw["auditor"]).get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert b"".join(r.streaming_content) == cf.PDF and r["X-Content-Type-Options"] == "nosniff"
+    assert client_for(cw["other_county"]).get(url).status_code == 404
 
 
 def test_fund_without_qualification_is_a_400(cw, client_for):

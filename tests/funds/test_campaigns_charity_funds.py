@@ -2,12 +2,12 @@
 a lapsed qualification stops new donations; the agreement scan is checked by content."""
 
 import datetime
+from pathlib import Path
 
 import pytest
 
 from core.errors import Conflict, InvalidInput
 from funds.campaigns import services as crowd
-from funds.campaigns import uploads
 from funds.campaigns.models import CharityFund, Donation
 from tests.funds import campaign_factories as cf
 
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cw(fw, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "public")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     cf.setup_policies(fw)
     fw.charity = cf.holder(fw)
     return fw
@@ -87,8 +88,8 @@ def test_bad_uploads_are_refused(cw, name, content, code):
     assert not fund.agreement_scan
 
 
-def test_too_large_upload_is_refused(cw, monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_BYTES", 1024)
+def test_too_large_upload_is_refused(cw, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
     fund = cf.charity_fund(cw, cw.charity, open_it=False, scan=None)
     with pytest.raises(InvalidInput) as exc:
         crowd.charity_fund_upload_agreement(
@@ -102,3 +103,16 @@ def test_images_are_accepted(cw):
     fund = crowd.charity_fund_upload_agreement(actor=cw["county"], fund_id=fund.pk,
                                                filename="scan.PNG", content=cf.PNG)  # fmt: skip
     assert fund.agreement_scan_type == "image/png" and fund.agreement_scan.name.endswith(".png")
+
+
+def test_the_scan_is_stored_privately_not_under_media(cw, settings):
+    fund = cf.charity_fund(cw, cw.charity, open_it=False, scan=None)
+    fund = crowd.charity_fund_upload_agreement(actor=cw["county"], fund_id=fund.pk,
+                                               filename="协议.pdf", content=cf.PDF)  # fmt: skip
+    stored = Path(settings.PRIVATE_MEDIA_ROOT) / fund.agreement_scan.name
+    assert stored.read_bytes() == cf.PDF
+    assert not (Path(settings.MEDIA_ROOT)).exists() or not any(
+        Path(settings.MEDIA_ROOT).rglob("*.pdf")
+    )
+    with pytest.raises(ValueError):
+        _ = fund.agreement_scan.url  # no public address
