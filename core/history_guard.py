@@ -169,6 +169,16 @@ WRITER_SIGNATURES = (
     "core_history_write_many(regclass[], text[], jsonb)",
 )
 
+# The writers run as their owner, so the guard they fire sees the owner as current_user: were
+# the owner a superuser, a caller's `audit.bypass = on` (the superuser path of the guard and
+# of core_append_only) would let a forged row through. Both hold it off for their whole call
+# (as ledger_write does); run after every (re)install, which resets a function's settings.
+HARDEN = (
+    "DO $do$ BEGIN\n"
+    + "".join(f"    ALTER FUNCTION {s} SET audit.bypass = 'off';\n" for s in WRITER_SIGNATURES)
+    + "END $do$;"
+)
+
 
 def historical_models() -> list:
     """Every simple-history historical model (core/audited.py has the same walk)."""
@@ -207,7 +217,9 @@ def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
 
 
 FAMILY = triggers.Family(
-    "history_guard", (GUARD_FUNCTION, WRITER_FUNCTION, WRITER_MANY_FUNCTION), _guard_triggers
+    "history_guard",
+    (GUARD_FUNCTION, WRITER_FUNCTION, WRITER_MANY_FUNCTION, HARDEN),
+    _guard_triggers,
 )
 
 
