@@ -1421,6 +1421,11 @@ def payment_approved(request, *, actor, reason="") -> None:
         [(a.pk, a.amount) for a in allocations],
         {a.pk: a.account.balance.available for a in allocations},
     )
+    # The postings in one fixed order (by the allocation's account, then the allocation):
+    # ledger_write locks a multi-posting call's balance rows in account-id order before it
+    # writes, and concurrent payments that share accounts then also ask for them in the
+    # same order whatever the split gave (no deadlock between them either way).
+    parts.sort(key=lambda part: (by_id[part[0]].account_id, part[0]))
     pending = payee_kind == PayeeKind.CUSTODIAL  # receivable in custody: a reservation
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
     postings = [
