@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -66,6 +67,71 @@ def seats_of(user) -> set[tuple[str, int]]:
 def delegations_in_force(*, on: datetime.date | None = None) -> QuerySet:
     on = on or timezone.localdate()
     return Delegation.objects.filter(revoked_at__isnull=True, starts_on__lte=on, ends_on__gte=on)
+
+
+# The same rule as delegations_in_force, for the one statement that reads a decision's
+# requirements (below): (alias of the delegation table) -> SQL, with params (on, on).
+def _in_force_sql(alias: str) -> str:
+    return f"{alias}.revoked_at IS NULL AND {alias}.starts_on <= %s AND {alias}.ends_on >= %s"
+
+
+# The same rule as the `seat` of a requirement and of a delegation: a delegation `g` is at
+# requirement `r`'s seat when both name the same federation (the federation-staff level;
+# `region` is then the federation's township, not a seat), or neither names a federation
+# and both name the same region (the finance officers' levels).
+def _same_seat_sql(g: str, r: str) -> str:
+    return (
+        f"(CASE WHEN {r}.federation_id IS NULL "
+        f"THEN {g}.federation_id IS NULL AND {g}.region_id = {r}.region_id "
+        f"ELSE {g}.federation_id = {r}.federation_id END)"
+    )
+
+
+def _decision_requirements_sql() -> tuple[str, list[str]]:
+    r, d, g = (m._meta for m in (ApprovalRequirement, ApprovalDecision, Delegation))
+    fields = [f for f in r.concrete_fields]
+    columns = ", ".join(f"r.{f.column}" for f in fields)
+    sql = (
+        f"SELECT {columns}, "
+        f"EXISTS (SELECT 1 FROM {d.db_table} d WHERE d.request_id = %s AND d.user_id = %s), "
+        f"EXISTS (SELECT 1 FROM {g.db_table} g WHERE g.from_user_id = %s "
+        f"AND {_same_seat_sql('g', 'r')} AND {_in_force_sql('g')}), "
+        f"(SELECT g.id FROM {g.db_table} g WHERE g.to_user_id = %s "
+        f"AND {_same_seat_sql('g', 'r')} AND {_in_force_sql('g')} ORDER BY g.id LIMIT 1) "
+        f"FROM {r.db_table} r WHERE r.request_id = %s ORDER BY r.id"
+    )
+    return sql, [f.attname for f in fields]
+
+
+_DECISION_REQUIREMENTS: tuple[str, list[str]] | None = None
+
+
+def requirements_for_decision(
+    request_id: int, user_id: int, *, on: datetime.date | None = None
+) -> list[ApprovalRequirement]:
+    """A request's requirements (id order), each with what `user_id`'s decision needs to
+    know, in one statement (the decision's hot path, written out once rather than compiled by
+    the ORM on every decision): `actor_decided` (the user already decided this request),
+    `actor_away` (the user's approvals at the requirement's seat, its region or at the
+    federation-staff level its federation, are delegated away today) and
+    `actor_delegation_id` (the delegation in force the user received there, or None)."""
+    global _DECISION_REQUIREMENTS
+    if _DECISION_REQUIREMENTS is None:
+        _DECISION_REQUIREMENTS = _decision_requirements_sql()
+    sql, attnames = _DECISION_REQUIREMENTS
+    day = (on or timezone.localdate()).isoformat()
+    params = [request_id, user_id, user_id, day, day, user_id, day, day, request_id]
+    n = len(attnames)
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            requirement = ApprovalRequirement.from_db(DEFAULT_DB_ALIAS, attnames, row[:n])
+            requirement.actor_decided = bool(row[n])
+            requirement.actor_away = bool(row[n + 1])
+            requirement.actor_delegation_id = row[n + 2]
+            found.append(requirement)
+    return found
 
 
 def regions_delegated_away(user, *, on: datetime.date | None = None) -> set[int]:

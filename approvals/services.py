@@ -31,6 +31,7 @@ from access.selectors import has_role, sees_everything
 from core.audited import set_reason
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.history_guard import batched as history_batched
 from core.money import CENT, MAX_AMOUNT, yuan
 from core.notifications import notify
 from federations.models import Federation, Organization, Region
@@ -56,6 +57,7 @@ from .selectors import (
     policy_for,
     requests_visible_to,
     required_levels,
+    requirements_for_decision,
     seats_of,
     staff_federations,
 )
@@ -337,13 +339,15 @@ def _lock_visible(actor, request_id) -> ApprovalRequest:
     """The request, locked; 404 when missing or outside the actor's scope."""
     if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id <= 0:
         raise NotFound(_("No such approval request."))
+    # One statement: only a visible request is found (and locked); the others answer 404.
     request = (
-        ApprovalRequest.objects.select_for_update(of=("self",))
+        requests_visible_to(actor)
+        .select_for_update(of=("self",))
         .select_related("submitter")  # the outcome's notice goes to them
         .filter(pk=request_id)
         .first()
     )
-    if request is None or not requests_visible_to(actor).filter(pk=request.pk).exists():
+    if request is None:
         raise NotFound(_("No such approval request."))
     return request
 
@@ -353,25 +357,23 @@ def _already_decided() -> Conflict:
 
 
 def _choose_requirement(actor, request: ApprovalRequest, requirements):
-    """The open requirement the actor's decision counts toward, and the delegation the
-    actor acts under there (if any). One person counts once: at most one requirement
-    (a finance officer who is also the federation's staff counts at the most specific)."""
+    """The open requirement the actor's decision counts toward, and the id of the delegation
+    the actor acts under there (if any). One person counts once: at most one requirement
+    (a finance officer who is also the federation's staff counts at the most specific).
+    `requirements` come annotated by `requirements_for_decision`."""
     held = seats_of(actor)
     if not held:
         raise NotPermitted(
             _("Only finance officers and federation staff decide approval requests."),
             code="role_required",
         )
-    # One read for both sides of the actor's delegations in force: those given away (they
-    # stop the actor deciding there) and those received (the decision records it).
-    in_force = list(
-        delegations_in_force().filter(Q(from_user=actor) | Q(to_user=actor)).order_by("id")
-    )
-    away = {d.seat for d in in_force if d.from_user_id == actor.pk}
+    # Delegations in force at a requirement's seat (its region, or its federation at the
+    # staff level): given away (they stop the actor deciding there) or received (the
+    # decision records it), read with the requirements.
     matching = [r for r in requirements if r.seat in held]
-    open_here = [r for r in matching if r.is_open and r.seat not in away]
+    open_here = [r for r in matching if r.is_open and not r.actor_away]
     if not open_here:
-        if any(r.is_open and r.seat in away for r in matching):
+        if any(r.is_open and r.actor_away for r in matching):
             raise NotPermitted(
                 _("You delegated your approvals here; revoke the delegation to decide."),
                 code="delegated",
@@ -388,11 +390,7 @@ def _choose_requirement(actor, request: ApprovalRequest, requirements):
         )
     rank = {level.value: i for i, level in enumerate(LEVEL_ORDER)}
     chosen = min(open_here, key=lambda r: (rank[r.level], r.pk))
-    delegation = next(
-        (d for d in in_force if d.to_user_id == actor.pk and d.seat == chosen.seat),
-        None,
-    )
-    return chosen, delegation
+    return chosen, chosen.actor_delegation_id
 
 
 def _finalize(request: ApprovalRequest, state: str, *, actor, reason: str, requirements) -> None:
@@ -401,11 +399,11 @@ def _finalize(request: ApprovalRequest, state: str, *, actor, reason: str, requi
     for r in requirements:
         if r.is_open:
             r.is_open = False
-            set_reason(r, reason or state).save()
+            set_reason(r, reason or state).save(update_fields=["is_open"])
     request.state = state
     request.decided_at = now
     set_reason(request, reason or state)
-    request.save()
+    request.save(update_fields=["state", "decided_at"])  # the history row has every field
     handler = step.handler_for(state)
     if handler is not None:
         handler(request, actor=actor, reason=reason)
@@ -434,7 +432,8 @@ def request_link(request: ApprovalRequest) -> str:
 def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
     _require_user(actor)
     reason = _reason(reason, required=verdict != Verdict.APPROVE)
-    with _acting(actor), transaction.atomic():
+    # The history rows of the decision and its effects go in together (one round trip).
+    with _acting(actor), transaction.atomic(), history_batched():
         request = _lock_visible(actor, request_id)
         if not request.is_pending:
             raise _already_decided()
@@ -443,17 +442,15 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
                 _("Nobody decides what they submitted or created (maker–checker)."),
                 code="self_approval",
             )
-        if ApprovalDecision.objects.filter(request=request, user=actor).exists():
+        requirements = requirements_for_decision(request.pk, actor.pk)
+        if any(r.actor_decided for r in requirements):
             raise _already_decided()
         if get_step(request.kind) is None:
             raise Conflict(
                 _("No app handles %(kind)s any more.") % {"kind": request.kind},
                 code="unknown_kind",
             )
-        requirements = list(
-            request.requirements.select_related("region", "federation").order_by("id")
-        )
-        requirement, delegation = _choose_requirement(actor, request, requirements)
+        requirement, delegation_id = _choose_requirement(actor, request, requirements)
         staff_level = requirement.level == Level.FEDERATION
         decision = ApprovalDecision(
             request=request,
@@ -461,10 +458,10 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
             user_name=(actor.get_full_name() or actor.username)[:150],
             role=Role.FEDERATION_STAFF if staff_level else Role.FINANCE_OFFICER,
             level=requirement.level,
-            region=requirement.region,
-            federation=requirement.federation,
+            region_id=requirement.region_id,
+            federation_id=requirement.federation_id,
             requirement=requirement,
-            delegation=delegation,
+            delegation_id=delegation_id,
             verdict=verdict,
             reason=reason,
             decided_at=timezone.now(),
@@ -480,7 +477,7 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
             if requirement.given >= requirement.needed:
                 requirement.is_open = False
             set_reason(requirement, reason or _("approved by %(u)s") % {"u": decision.user_name})
-            requirement.save()
+            requirement.save(update_fields=["given", "is_open"])
             if not any(r.is_open for r in requirements):
                 _finalize(
                     request,

@@ -6,9 +6,11 @@ writes that skip them (update, bulk_update, bulk_create) with a clear error.
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models
+from django.db import connections, models, transaction
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -34,7 +36,7 @@ class AuditedQuerySet(models.QuerySet):
         self._refuse("bulk_update")
 
     def bulk_create(self, objs, *args, **kwargs):
-        self._refuse("bulk_create")
+        self._refuse("bulk_create")  # core.audited.bulk_create_with_history writes history
 
     async def aupdate(self, **kwargs):
         self._refuse("aupdate")
@@ -50,10 +52,40 @@ class AuditedManager(models.Manager.from_queryset(AuditedQuerySet)):
     pass
 
 
+class HistoricalRowQuerySet(models.QuerySet):
+    """Historical rows: a bulk insert goes through the history writer too (PostgreSQL), so
+    simple-history's bulk_history_create works for the application's limited role."""
+
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, **kwargs):
+        db = connections[self.db]
+        if db.vendor != "postgresql":
+            return super().bulk_create(objs, batch_size, ignore_conflicts, **kwargs)
+        if ignore_conflicts or kwargs.get("update_conflicts"):
+            raise UnauditedWriteError("History rows are never skipped or overwritten.")
+        objs = list(objs)
+        if not objs:
+            return objs
+        meta = self.model._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.pk]
+        rows = []
+        for obj in objs:
+            if not getattr(obj, "history_actor", "x") and obj.history_user_id is not None:
+                obj.history_actor = actor_label(obj.history_user)  # as one by one
+            rows.append((self.model, history_guard.row_of(obj, db, fields)))
+        with transaction.atomic(using=self.db, savepoint=False):
+            pks = history_guard.write_many(db, rows)
+        for obj, pk in zip(objs, pks, strict=True):
+            obj.pk = meta.pk.to_python(pk)
+            obj._state.adding, obj._state.db = False, self.db
+        return objs
+
+
 class HistoricalActorFields(models.Model):
     """Added to every historical table: the actor's name as it was when acting."""
 
     history_actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
+
+    objects = models.Manager.from_queryset(HistoricalRowQuerySet)()
 
     class Meta:
         abstract = True
@@ -65,6 +97,29 @@ class HistoricalActorFields(models.Model):
         if connection.vendor != "postgresql":
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         return history_guard.write(self, connection, fields, returning_fields)
+
+
+class _HistoryDescriptor(HistoryDescriptor):
+    """simple-history's `Model.history` descriptor, but its manager class is made once, not
+    on every access (simple-history builds it with `from_queryset`, an inspect walk of the
+    queryset class, and reads `instance.history` for every history row it writes)."""
+
+    def __get__(self, instance, owner):
+        manager = self.__dict__.get("_manager")
+        if manager is None:
+            manager = self._manager = self.manager_class.from_queryset(self.queryset_class)
+        return manager(self.model, instance)
+
+
+class AuditedHistoricalRecords(HistoricalRecords):
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        found = sender.__dict__.get(self.manager_name)
+        if type(found) is HistoryDescriptor:
+            descriptor = _HistoryDescriptor(
+                found.model, manager=found.manager_class, queryset=found.queryset_class
+            )
+            setattr(sender, self.manager_name, descriptor)
 
 
 def audited_history(**kwargs) -> HistoricalRecords:
@@ -79,7 +134,7 @@ def audited_history(**kwargs) -> HistoricalRecords:
     kwargs.setdefault("bases", [HistoricalActorFields])
     kwargs.setdefault("get_user", history_user_for)
     kwargs.setdefault("cascade_delete_history", False)
-    return HistoricalRecords(**kwargs)
+    return AuditedHistoricalRecords(**kwargs)
 
 
 class AuditedModel(models.Model):
@@ -98,6 +153,31 @@ def historical_models() -> list[type[models.Model]]:
     return sorted(found, key=lambda m: m._meta.db_table)
 
 
+def bulk_create_with_history(objs, *, batch_size: int | None = None, using: str = "default"):
+    """Create audited objects in bulk, each with the history row its save() would write
+    (simple-history's post_save: who, when, why from `set_reason`), the rows in one call to
+    the history writer on PostgreSQL (the application's limited role may do this). All or
+    nothing, in one transaction. Returns the objects with their primary keys."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if not any(m is model for m in _registered()) or any(type(o) is not model for o in objs):
+        raise ImproperlyConfigured("bulk_create_with_history: objects of one audited model.")
+    with transaction.atomic(using=using), history_guard.batched(using):
+        created = models.QuerySet(model, using=using).bulk_create(objs, batch_size=batch_size)
+        for obj in created:
+            post_save.send(
+                sender=model, instance=obj, created=True, update_fields=None, raw=False,
+                using=using,
+            )  # fmt: skip
+    return created
+
+
+def _registered() -> list:
+    return [m.instance_type for m in historical_models() if hasattr(m, "instance_type")]
+
+
 def set_reason(instance, reason: str | None):
     """Record why, before saving (never afterwards: that would rewrite a historical row)."""
     instance._change_reason = (reason or "")[:2000]
@@ -108,3 +188,11 @@ def set_reason(instance, reason: str | None):
 def _record_actor_name(sender, history_instance, history_user, **kwargs):
     if hasattr(history_instance, "history_actor"):
         history_instance.history_actor = actor_label(history_user)
+
+
+@receiver(pre_save)
+@receiver(pre_delete)
+def _history_before_change(sender, instance, using=None, **kwargs):
+    """Inside history_guard.batched(): a row about to change again first gets its queued
+    history row written (while it still matches the live row)."""
+    history_guard.before_change(instance, using)

@@ -16,8 +16,11 @@ trigger families:
   history row (core/roles.py grants it SELECT only on history tables). It writes only into
   tables that carry an enabled guard trigger, so it cannot be used to write anywhere else.
   Every historical model's save goes through it on PostgreSQL (`HistoricalActorFields`,
-  core/audited.py); a bulk insert of history rows does not, and the limited role is refused
-  one (permission denied).
+  core/audited.py). Its sibling `core_history_write_many(tables, pk columns, rows)` writes
+  several rows (of several tables) in one call, each through the same guard: the rows of a
+  `batched()` block (a whole approval decision's history in one round trip), a bulk insert of
+  history rows (simple-history's bulk_history_create) and `core.audited.
+  bulk_create_with_history`, so the limited role can do those too.
 
 What this does not prove: who acted and why. The history row's user and reason come from
 the application, so a session holding the application's role can still record a true change
@@ -30,9 +33,11 @@ import datetime
 import decimal
 import json
 import uuid
+from contextlib import contextmanager
 
 from django.apps import apps
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from psycopg import pq
 from simple_history.models import HistoricalChanges
 
 from . import triggers
@@ -109,6 +114,71 @@ END
 $fn$;
 """
 
+# Several history rows in one call (one round trip): `targets[i]` gets the rows of
+# `groups[i]` (a JSON array of rows with the same columns), in order, each through the same
+# guard as core_history_write. Returns the new rows' primary keys in order.
+WRITER_MANY_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION core_history_write_many(targets regclass[], pk_columns text[],
+                                                   groups jsonb)
+RETURNS text[]
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n integer := coalesce(array_length(targets, 1), 0);
+    qualified text;
+    cols text;
+    ids text[];
+    result text[] := '{}';
+BEGIN
+    IF n <> coalesce(array_length(pk_columns, 1), 0) OR jsonb_typeof(groups) <> 'array'
+       OR n <> jsonb_array_length(groups) THEN
+        RAISE EXCEPTION 'history: one primary key column and one group of rows per table'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 1 .. n LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                       WHERE t.tgrelid = targets[i] AND t.tgname = 'core_history_guard'
+                         AND t.tgenabled = 'A' AND NOT t.tgisinternal) THEN
+            RAISE EXCEPTION 'history: % is not a guarded history table', targets[i]
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF jsonb_typeof(groups -> (i - 1)) <> 'array'
+           OR jsonb_array_length(groups -> (i - 1)) = 0 THEN
+            RAISE EXCEPTION 'history: no rows for %', targets[i]
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT format('%I.%I', ns.nspname, c.relname) INTO qualified
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+         WHERE c.oid = targets[i];
+        SELECT string_agg(format('%I', k), ', ') INTO cols
+          FROM jsonb_object_keys(groups -> (i - 1) -> 0) k;
+        EXECUTE format('WITH added AS (INSERT INTO %s (%s) SELECT %s '
+                       'FROM jsonb_populate_recordset(NULL::%s, $1) RETURNING (%I)::text AS pk) '
+                       'SELECT array_agg(pk) FROM added', qualified, cols, cols, qualified,
+                       pk_columns[i])
+            INTO ids USING groups -> (i - 1);
+        result := result || ids;
+    END LOOP;
+    RETURN result;
+END
+$fn$;
+"""
+
+# The writers the application's limited role may execute (core/roles.py grants them).
+WRITER_SIGNATURES = (
+    "core_history_write(regclass, text, jsonb)",
+    "core_history_write_many(regclass[], text[], jsonb)",
+)
+
+# The writers run as their owner, so the guard they fire sees the owner as current_user: were
+# the owner a superuser, a caller's `audit.bypass = on` (the superuser path of the guard and
+# of core_append_only) would let a forged row through. Both hold it off for their whole call
+# (as ledger_write does); run after every (re)install, which resets a function's settings.
+HARDEN = (
+    "DO $do$ BEGIN\n"
+    + "".join(f"    ALTER FUNCTION {s} SET audit.bypass = 'off';\n" for s in WRITER_SIGNATURES)
+    + "END $do$;"
+)
+
 
 def historical_models() -> list:
     """Every simple-history historical model (core/audited.py has the same walk)."""
@@ -146,7 +216,11 @@ def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
     return wanted
 
 
-FAMILY = triggers.Family("history_guard", (GUARD_FUNCTION, WRITER_FUNCTION), _guard_triggers)
+FAMILY = triggers.Family(
+    "history_guard",
+    (GUARD_FUNCTION, WRITER_FUNCTION, WRITER_MANY_FUNCTION, HARDEN),
+    _guard_triggers,
+)
 
 
 def register() -> None:
@@ -177,12 +251,23 @@ def _plain(value):
     return str(value)
 
 
-def write(instance, db, fields, returning_fields) -> list[tuple]:
-    """Insert one historical row through core_history_write (PostgreSQL), on connection `db`."""
+def row_of(instance, db, fields) -> dict:
+    """The historical row as the writer takes it: {column: JSON value}."""
     row = {}
     for field in fields:
         value = field.get_db_prep_save(field.pre_save(instance, True), db)
         row[field.column] = _plain(value)
+    return row
+
+
+def write(instance, db, fields, returning_fields) -> list[tuple]:
+    """Insert one historical row through core_history_write (PostgreSQL), on connection `db`;
+    inside `batched()` it is queued and goes in with the others in one call."""
+    row = row_of(instance, db, fields)
+    batch = getattr(db, "_history_batch", None)
+    if batch is not None and db.in_atomic_block:
+        batch.add(db, instance, row)
+        return []  # the historical row's own id is not needed by anyone before commit
     meta = instance._meta
     with db.cursor() as cursor:
         cursor.execute(
@@ -193,3 +278,119 @@ def write(instance, db, fields, returning_fields) -> list[tuple]:
     if not returning_fields:
         return []
     return [tuple(f.to_python(new_pk) if f is meta.pk else None for f in returning_fields)]
+
+
+def write_many(db, rows: list[tuple]) -> list[str]:
+    """Insert several historical rows [(historical model, row)] in one call to
+    core_history_write_many; the new rows' primary keys (text), in the order given."""
+    groups: dict[tuple, list[int]] = {}
+    for i, (model, row) in enumerate(rows):
+        groups.setdefault((model._meta.db_table, model._meta.pk.column, tuple(row)), []).append(i)
+    targets = [db.ops.quote_name(t) for t, _p, _c in groups]
+    pk_columns = [p for _t, p, _c in groups]
+    payload = [[rows[i][1] for i in indexes] for indexes in groups.values()]
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {WRITER}_many(%s::text[]::regclass[], %s::text[], %s::jsonb)",
+            [targets, pk_columns, json.dumps(payload)],
+        )
+        new_pks = cursor.fetchone()[0]
+    ordered: list[str] = [""] * len(rows)
+    for i, pk in zip((i for ix in groups.values() for i in ix), new_pks, strict=True):
+        ordered[i] = pk
+    return ordered
+
+
+# ---------------------------------------------------------------- several rows per call
+
+
+class _Queued:
+    """A queued row's marker among the connection's on-commit callbacks: Django drops it when
+    a savepoint around the write rolls back, and then the row is dropped too."""
+
+    __slots__ = ("model", "row")
+
+    def __init__(self, model, row):
+        self.model, self.row = model, row
+
+    def __call__(self):  # run at commit: the row went in before (flush)
+        pass
+
+
+class _Batch:
+    __slots__ = ("queued", "objects")
+
+    def __init__(self):
+        self.queued: list[_Queued] = []
+        self.objects: set[tuple[str, object]] = set()  # (live table, pk) with a queued row
+
+    def add(self, db, instance, row) -> None:
+        item = _Queued(type(instance), row)
+        db.on_commit(item)
+        self.queued.append(item)
+        live = instance.instance_type._meta
+        self.objects.add((live.db_table, getattr(instance, live.pk.attname)))
+
+
+def _flush(db, batch: _Batch) -> None:
+    if not batch.queued:
+        return
+    mine = {id(item) for item in batch.queued}
+    kept = {id(func) for _sids, func, _robust in db.run_on_commit if id(func) in mine}
+    rows = [(item.model, item.row) for item in batch.queued if id(item) in kept]
+    db.run_on_commit = [entry for entry in db.run_on_commit if id(entry[1]) not in mine]
+    batch.queued, batch.objects = [], set()
+    if rows:
+        write_many(db, rows)
+
+
+def flush(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write the rows queued so far (for a reader of history inside `batched()`)."""
+    db = connections[using]
+    batch = getattr(db, "_history_batch", None)
+    if batch is not None:
+        _flush(db, batch)
+
+
+def before_change(instance, using) -> None:
+    """A row about to change again (or be deleted) whose history row is still queued: write
+    the queued rows first, while they still match the live rows (the guard compares)."""
+    db = connections[using or DEFAULT_DB_ALIAS]
+    batch = getattr(db, "_history_batch", None)
+    if batch is None or not batch.objects:
+        return
+    if (instance._meta.db_table, instance.pk) in batch.objects:
+        _flush(db, batch)
+
+
+@contextmanager
+def batched(using: str = DEFAULT_DB_ALIAS):
+    """Inside a transaction: the history rows written in this block go in together, in one
+    call to core_history_write_many when the block ends (one round trip instead of one per
+    row), each still checked by the guard against its live row. The rows are the same as
+    one by one; a row changed again inside the block has its queued rows written first, and
+    rows of a savepoint that rolled back are dropped with it. Nested blocks join the
+    outermost one. Elsewhere than on PostgreSQL, or outside a transaction, rows are written
+    one by one as usual."""
+    db = connections[using]
+    if db.vendor != "postgresql" or getattr(db, "_history_batch", None) is not None:
+        yield
+        return
+    batch = db._history_batch = _Batch()
+    try:
+        yield
+    except BaseException:
+        db._history_batch = None
+        if batch.queued and not db.needs_rollback and _usable(db):
+            _flush(db, batch)  # the caller may catch this and commit: the rows go in
+        raise
+    db._history_batch = None
+    _flush(db, batch)
+
+
+def _usable(db) -> bool:
+    """The transaction is not aborted (an error inside it rolls everything back anyway)."""
+    raw = db.connection
+    if raw is None:
+        return False
+    return raw.info.transaction_status != pq.TransactionStatus.INERROR

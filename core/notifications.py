@@ -12,8 +12,10 @@ POST /api/v1/notifications/{id}/read/.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from .audited import set_reason
@@ -36,9 +38,6 @@ def notify(
         raise InvalidInput(fields={"key": ["1 to 200 characters."]})
     if not isinstance(message, str) or not message.strip():
         raise InvalidInput(fields={"message": ["Say something."]})
-    existing = Notification.objects.filter(user=user, key=key).first()
-    if existing is not None:
-        return existing, False
     obj_type, obj_id = _obj_ref(obj)
     note = Notification(
         user=user,
@@ -50,13 +49,27 @@ def notify(
         obj_id=obj_id,
     )
     set_reason(note, f"notification {kind}")
-    try:
-        with transaction.atomic():
-            note.save()
-    except IntegrityError:
-        # Sent concurrently by someone else: theirs is the one.
-        return Notification.objects.get(user=user, key=key), False
+    # One statement whether it is new or not (no read first, no savepoint): the insert does
+    # nothing when the (user, key) row is there, also when another transaction is adding it
+    # now (it waits for that one); the history row is the one save() would write.
+    meta = Notification._meta
+    with transaction.atomic(savepoint=False):
+        pre_save.send(sender=Notification, instance=note, raw=False, using=DEFAULT_DB_ALIAS,
+                      update_fields=None)  # fmt: skip
+        added = Notification._base_manager._insert(
+            [note], fields=_INSERTED, returning_fields=[meta.pk], using=DEFAULT_DB_ALIAS,
+            on_conflict=OnConflict.IGNORE,
+        )  # fmt: skip
+        if not added or added[0] is None:
+            return Notification.objects.get(user=user, key=key), False
+        note.pk = added[0][0]
+        note._state.adding, note._state.db = False, DEFAULT_DB_ALIAS
+        post_save.send(sender=Notification, instance=note, created=True, update_fields=None,
+                       raw=False, using=DEFAULT_DB_ALIAS)  # fmt: skip
     return note, True
+
+
+_INSERTED = [f for f in Notification._meta.concrete_fields if not f.primary_key]
 
 
 def notifications_for(user) -> QuerySet:

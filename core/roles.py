@@ -36,7 +36,6 @@ from . import history_guard, triggers
 
 READ_ONLY_TABLES = ("django_migrations",)
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
-HISTORY_WRITER = "core_history_write(regclass, text, jsonb)"
 
 
 def _q(name: str) -> str:
@@ -66,7 +65,7 @@ def written_through() -> dict[str, str]:
 def writer_functions() -> list[str]:
     """The functions (signatures) the application's role may execute: the history writer and
     every function a model declares it is written through."""
-    return sorted({HISTORY_WRITER, *written_through().values()})
+    return sorted({*history_guard.WRITER_SIGNATURES, *written_through().values()})
 
 
 def table_privileges() -> dict[str, str]:

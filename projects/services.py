@@ -1395,7 +1395,8 @@ def payment_approved(request, *, actor, reason="") -> None:
     The hot path of every payment: the rows it needs are read in three statements (the
     payment with its project and milestone; the allocations with their accounts, cached
     balances and source tags; the payee's account), the ledger gets Account instances (no
-    lookups of its own), and the parts are written in one statement."""
+    lookups of its own) and posts every part in one call, and the parts are written in one
+    statement."""
     payment = (
         MilestonePayment.objects.select_for_update(of=("self",))
         .select_related("project__undertaker", "milestone")
@@ -1420,46 +1421,55 @@ def payment_approved(request, *, actor, reason="") -> None:
         [(a.pk, a.amount) for a in allocations],
         {a.pk: a.account.balance.available for a in allocations},
     )
-    move_money = ledger.reserve if payee_kind == PayeeKind.CUSTODIAL else ledger.post_transfer
+    # The postings in one fixed order (by the allocation's account, then the allocation):
+    # ledger_write locks a multi-posting call's balance rows in account-id order before it
+    # writes, and concurrent payments that share accounts then also ask for them in the
+    # same order whatever the split gave (no deadlock between them either way).
+    parts.sort(key=lambda part: (by_id[part[0]].account_id, part[0]))
+    pending = payee_kind == PayeeKind.CUSTODIAL  # receivable in custody: a reservation
     memo = _("Project #%(id)s milestone payment #%(p)s") % {"id": project.pk, "p": payment.pk}
-    rows = []
-    for allocation_id, amount in parts:
-        allocation = by_id[allocation_id]
-        try:
-            transfer = move_money(
-                actor=actor,
-                from_account=allocation.account,
-                to_account=payee,
-                amount=amount,
-                source_account=allocation.line.source.money_tag,
-                kind=TransferKind.PAYMENT,
-                memo=memo,
-                idempotency_key=f"projects:payment:{payment.pk}:{allocation_id}",
-            )
-        except Overdraft as exc:
-            raise Conflict(
-                _("Allocation #%(a)s has ¥%(short)s too little left for this payment.")
-                % {"a": allocation_id, "short": f"{exc.shortfall:.2f}"},
-                code="commitment_insufficient",
-            ) from exc
-        rows.append(
-            MilestonePaymentPart(
-                payment=payment,
-                allocation=allocation,
-                amount=amount,
-                transfer_id=transfer.pk,
-                pending=payee_kind == PayeeKind.CUSTODIAL,
-            )  # fmt: skip
+    postings = [
+        ledger.Posting(
+            from_account=by_id[allocation_id].account,
+            to_account=payee,
+            amount=amount,
+            source_account=by_id[allocation_id].line.source.money_tag,
+            kind=TransferKind.PAYMENT,
+            memo=memo,
+            idempotency_key=f"projects:payment:{payment.pk}:{allocation_id}",
+            reserve=pending,
         )
+        for allocation_id, amount in parts
+    ]
+    try:  # every part in one call of the ledger's writer, all or none
+        transfers = ledger.post_transfers(actor=actor, postings=postings)
+    except Overdraft as exc:
+        short = next((a for a in allocations if a.account_id == exc.account.pk), allocations[0])
+        raise Conflict(
+            _("Allocation #%(a)s has ¥%(short)s too little left for this payment.")
+            % {"a": short.pk, "short": f"{exc.shortfall:.2f}"},
+            code="commitment_insufficient",
+        ) from exc
+    rows = [
+        MilestonePaymentPart(
+            payment=payment,
+            allocation=by_id[allocation_id],
+            amount=amount,
+            transfer_id=transfer.pk,
+            pending=pending,
+        )  # fmt: skip
+        for (allocation_id, amount), transfer in zip(parts, transfers, strict=True)
+    ]
     MilestonePaymentPart.objects.bulk_create(rows)
     payment.state = PaymentState.PAID
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
-    set_reason(payment, reason or _("approved: paid")).save()
+    set_reason(payment, reason or _("approved: paid"))
+    payment.save(update_fields=["state", "payee_kind", "payee_account", "paid_at"])
     milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
-    set_reason(milestone, reason or _("paid")).save()
+    set_reason(milestone, reason or _("paid")).save(update_fields=["state"])
 
 
 def payment_rejected(request, *, actor, reason="") -> None:

@@ -7,11 +7,12 @@ import datetime
 
 import pytest
 
-from access.models import Role
+from access.models import Role, RoleAssignment
 from approvals import services
 from approvals.models import ApprovalRequest, RequestState
 from approvals.registry import register_step, unregister_step
 from approvals.selectors import inbox_for, requests_visible_to
+from core.audited import set_reason
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.models import Notification
 from tests.approvals import steps
@@ -130,6 +131,31 @@ def test_a_township_officer_who_is_also_staff_counts_once(fed):
         services.request_approve(actor=both, request_id=request.pk, reason="同意")
     assert sorted(request.requirements.values_list("level", "given")) == [
         ("federation", 1), ("township", 0)]  # fmt: skip
+
+
+def test_a_staff_delegation_leaves_the_same_persons_township_seat(fed):
+    """A federation-staff delegation names the federation's township as its region: it
+    takes the federation seat away, not the delegator's officer seat at that township
+    (requirements_for_decision matches delegations by seat, not by region)."""
+    both = fed["town_a"]
+    assignment = RoleAssignment(
+        user=both, role=Role.FEDERATION_STAFF, federation=fed.regions["federation_a"]
+    )
+    set_reason(assignment, "测试").save()
+    both = type(both).objects.get(pk=both.pk)  # fresh: role assignments are cached
+    today = datetime.date.today()
+    delegation = services.delegation_grant(
+        actor=both, to_user=fed["staff3"], federation=fed.regions["federation_a"],
+        starts_on=today, ends_on=today, reason="休假",
+    )  # fmt: skip
+    assert delegation.region_id == fed.regions["town_a"].pk
+    request = submit(fed, "60000.00")
+    services.request_approve(actor=both, request_id=request.pk, reason="同意")
+    mine = request.decisions.get(user=both)
+    assert (mine.level, mine.delegation_id) == ("township", None)
+    approve(fed, "staff3", request)
+    assert request.decisions.get(user=fed["staff3"]).delegation_id == delegation.pk
+    assert approve(fed, "staff2", request).state == RequestState.APPROVED
 
 
 def test_another_federations_staff_neither_see_nor_decide(fed):

@@ -241,6 +241,48 @@ def test_the_writer_writes_only_true_rows_and_only_into_history_tables(regions):
         )
 
 
+def test_audit_bypass_holds_off_inside_the_history_writers(regions):
+    """The writers run as their owner (a superuser here), so the guard they fire would take
+    the superuser path of `audit.bypass`: both hold it off for their whole call."""
+    org = regions["org_a"]
+    honest = Organization.objects.get(pk=org.pk)
+    with app_session() as conn:
+        conn.execute("UPDATE federations_organization SET name = 'raw' WHERE id = %s", [org.pk])
+        row = conn.execute(
+            "SELECT to_jsonb(h) - 'history_id' FROM federations_historicalorganization h "
+            "WHERE id = %s ORDER BY history_id DESC LIMIT 1",
+            [org.pk],
+        ).fetchone()[0]
+        assert row["name"] == honest.name  # says the name did not change: a forgery
+        row["history_type"] = "~"
+        forged = psycopg.types.json.Jsonb(row)
+        for sql, params in (
+            (
+                "SELECT core_history_write('federations_historicalorganization', "
+                "'history_id', %s::jsonb)",
+                [forged],
+            ),
+            (
+                "SELECT core_history_write_many("
+                "ARRAY['federations_historicalorganization']::regclass[], "
+                "ARRAY['history_id'], jsonb_build_array(jsonb_build_array(%s::jsonb)))",
+                [forged],
+            ),
+        ):
+            with pytest.raises(errors.RestrictViolation, match="differs from the row"):
+                with conn.transaction():
+                    conn.execute("SET LOCAL audit.bypass = 'on'")
+                    conn.execute(sql, params)
+        config = conn.execute(
+            "SELECT proname, proconfig FROM pg_proc "
+            "WHERE proname IN ('core_history_write', 'core_history_write_many') ORDER BY 1"
+        ).fetchall()
+    assert [(name, "audit.bypass=off" in cfg) for name, cfg in config] == [
+        ("core_history_write", True),
+        ("core_history_write_many", True),
+    ]
+
+
 def _last_history(cursor, table, object_id) -> dict:
     cursor.execute(
         f"SELECT to_jsonb(h) - 'history_id' FROM {table} h WHERE id = %s "
