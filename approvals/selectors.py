@@ -106,6 +106,25 @@ def _decision_requirements_sql() -> tuple[str, list[str]]:
 _DECISION_REQUIREMENTS: tuple[str, list[str]] | None = None
 
 
+def _row_converters(attnames) -> list[list]:
+    """What the ORM applies to each column it reads (the backend's and the field's own): a raw
+    row skips them, and on SQLite a datetime would come back naive (read as local time, eight
+    hours off, by the history row written from it)."""
+    table = ApprovalRequirement._meta.db_table
+    result = []
+    for attname in attnames:
+        column = ApprovalRequirement._meta.get_field(attname).get_col(table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        result.append([(converter, column) for converter in found])
+    return result
+
+
+def _converted(value, column_converters):
+    for converter, column in column_converters:
+        value = converter(value, column, connection)
+    return value
+
+
 def requirements_for_decision(
     request_id: int, user_id: int, *, on: datetime.date | None = None
 ) -> list[ApprovalRequirement]:
@@ -122,11 +141,16 @@ def requirements_for_decision(
     day = (on or timezone.localdate()).isoformat()
     params = [request_id, user_id, user_id, day, day, user_id, day, day, request_id]
     n = len(attnames)
+    converters = _row_converters(attnames)
     found = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            requirement = ApprovalRequirement.from_db(DEFAULT_DB_ALIAS, attnames, row[:n])
+            values = [
+                _converted(value, column_converters)
+                for value, column_converters in zip(row[:n], converters, strict=True)
+            ]
+            requirement = ApprovalRequirement.from_db(DEFAULT_DB_ALIAS, attnames, values)
             requirement.actor_decided = bool(row[n])
             requirement.actor_away = bool(row[n + 1])
             requirement.actor_delegation_id = row[n + 2]
