@@ -76,6 +76,18 @@ def scope_q(
     return q
 
 
+def scope_signature(user) -> tuple:
+    """Everything scope_q and the selectors built on it read from `user`: the same signature,
+    the same filters (a compiled read keys on it; a changed assignment changes it)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    assignments = sorted(
+        (a.role, a.region_id or 0, a.federation_id or 0, a.organization_id or 0, a.scope_path or "")
+        for a in active_assignments(user)
+    )
+    return (user.pk, sees_everything(user), tuple(assignments))
+
+
 def visible_to(user, queryset: QuerySet, *, distinct: bool = False, **lookups) -> QuerySet:
     """`queryset` narrowed to `user`'s scopes; `distinct` when a lookup crosses a to-many."""
     q = scope_q(user, **lookups)

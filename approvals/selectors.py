@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from access.models import Role
 from access.selectors import active_assignments, scope_q, sees_everything
+from core.compiled import prepared_cursor
 
 from .models import (
     ApprovalDecision,
@@ -143,7 +144,7 @@ def requirements_for_decision(
     n = len(attnames)
     converters = _row_converters(attnames)
     found = []
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             values = [

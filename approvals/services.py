@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 
 from access.models import Role, RoleAssignment, User
 from access.permissions import require_role
-from access.selectors import has_role, sees_everything
+from access.selectors import has_role, scope_signature, sees_everything
 from core.audited import set_reason
+from core.compiled import Compiled, insert, save_fields
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.history_guard import batched as history_batched
@@ -335,18 +336,25 @@ def _federation_of(step, owner_id: int, scope_federation) -> Federation | None:
     return scope_federation
 
 
+# Compiled once per actor's scope (core/compiled.py): the signature names everything
+# requests_visible_to reads from the actor, so a changed assignment compiles anew.
+_VISIBLE_LOCKED = Compiled(
+    lambda pk, actor, _signature: (
+        requests_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("submitter")  # the outcome's notice goes to them
+        .filter(pk=pk)
+        .order_by("pk")[:1]
+    )
+)
+
+
 def _lock_visible(actor, request_id) -> ApprovalRequest:
     """The request, locked; 404 when missing or outside the actor's scope."""
     if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id <= 0:
         raise NotFound(_("No such approval request."))
     # One statement: only a visible request is found (and locked); the others answer 404.
-    request = (
-        requests_visible_to(actor)
-        .select_for_update(of=("self",))
-        .select_related("submitter")  # the outcome's notice goes to them
-        .filter(pk=request_id)
-        .first()
-    )
+    request = _VISIBLE_LOCKED.first(request_id, actor, scope_signature(actor))
     if request is None:
         raise NotFound(_("No such approval request."))
     return request
@@ -399,11 +407,11 @@ def _finalize(request: ApprovalRequest, state: str, *, actor, reason: str, requi
     for r in requirements:
         if r.is_open:
             r.is_open = False
-            set_reason(r, reason or state).save(update_fields=["is_open"])
+            save_fields(set_reason(r, reason or state), ["is_open"])
     request.state = state
     request.decided_at = now
-    set_reason(request, reason or state)
-    request.save(update_fields=["state", "decided_at"])  # the history row has every field
+    # the history row has every field
+    save_fields(set_reason(request, reason or state), ["state", "decided_at"])
     handler = step.handler_for(state)
     if handler is not None:
         handler(request, actor=actor, reason=reason)
@@ -469,7 +477,7 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
         # No savepoint: the request is locked and the decision checked above, and should
         # the unique key still refuse it, the Conflict rolls this whole transaction back.
         try:
-            decision.save()
+            insert(decision)
         except IntegrityError:
             raise _already_decided() from None
         if verdict == Verdict.APPROVE:
@@ -477,7 +485,7 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
             if requirement.given >= requirement.needed:
                 requirement.is_open = False
             set_reason(requirement, reason or _("approved by %(u)s") % {"u": decision.user_name})
-            requirement.save(update_fields=["given", "is_open"])
+            save_fields(requirement, ["given", "is_open"])
             if not any(r.is_open for r in requirements):
                 _finalize(
                     request,

@@ -12,13 +12,12 @@ POST /api/v1/notifications/{id}/read/.
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.constants import OnConflict
-from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from .audited import set_reason
+from .compiled import insert
 from .errors import InvalidInput, NotFound
 from .models import Notification
 
@@ -52,24 +51,10 @@ def notify(
     # One statement whether it is new or not (no read first, no savepoint): the insert does
     # nothing when the (user, key) row is there, also when another transaction is adding it
     # now (it waits for that one); the history row is the one save() would write.
-    meta = Notification._meta
     with transaction.atomic(savepoint=False):
-        pre_save.send(sender=Notification, instance=note, raw=False, using=DEFAULT_DB_ALIAS,
-                      update_fields=None)  # fmt: skip
-        added = Notification._base_manager._insert(
-            [note], fields=_INSERTED, returning_fields=[meta.pk], using=DEFAULT_DB_ALIAS,
-            on_conflict=OnConflict.IGNORE,
-        )  # fmt: skip
-        if not added or added[0] is None:
+        if not insert(note, ignore_conflicts=True):
             return Notification.objects.get(user=user, key=key), False
-        note.pk = added[0][0]
-        note._state.adding, note._state.db = False, DEFAULT_DB_ALIAS
-        post_save.send(sender=Notification, instance=note, created=True, update_fields=None,
-                       raw=False, using=DEFAULT_DB_ALIAS)  # fmt: skip
     return note, True
-
-
-_INSERTED = [f for f in Notification._meta.concrete_fields if not f.primary_key]
 
 
 def notifications_for(user) -> QuerySet:

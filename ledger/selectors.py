@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from core import scoping
+from core.compiled import Compiled
 
 from .models import Account, SourceBalance, Transfer, TransferState
 
@@ -149,5 +150,12 @@ def transfers_visible_to(user) -> QuerySet[Transfer]:
     )
 
 
+_FOR_OWNER = Compiled(
+    lambda owner_type, owner_id, kind: Account.objects.filter(
+        owner_type=owner_type, owner_id=owner_id, kind=kind
+    ).order_by("pk")[:1]
+)
+
+
 def account_for_owner(owner_type: str, owner_id: int, kind: str) -> Account | None:
-    return Account.objects.filter(owner_type=owner_type, owner_id=owner_id, kind=kind).first()
+    return _FOR_OWNER.first(owner_type, owner_id, kind)  # every payment asks: compiled once

@@ -35,6 +35,7 @@ from access.models import Role, RoleAssignment
 from access.selectors import active_assignments, has_role, sees_everything
 from approvals.services import request_submit
 from core.audited import set_reason
+from core.compiled import Compiled, insert_many, save_fields
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.money import CENT
@@ -1388,6 +1389,23 @@ def split(
     return [(k, parts[k]) for k, _w in weights if parts[k] > 0]
 
 
+# The payment's hot reads, compiled once (core/compiled.py).
+_PAYMENT_LOCKED = Compiled(
+    lambda pk: (
+        MilestonePayment.objects.select_for_update(of=("self",))
+        .select_related("project__undertaker", "milestone")
+        .filter(pk=pk)
+    )
+)
+_COMMITTED_ALLOCATIONS = Compiled(
+    lambda project_id: (
+        Allocation.objects.filter(project_id=project_id, state=AllocationState.COMMITTED)
+        .select_related("account__balance", "line__source__money_tag")
+        .order_by("id")
+    )
+)
+
+
 def payment_approved(request, *, actor, reason="") -> None:
     """Final approval of a payment: split across the committed allocations, one transfer
     each, all in this transaction; a retried decision pays once (keys per part).
@@ -1397,11 +1415,9 @@ def payment_approved(request, *, actor, reason="") -> None:
     balances and source tags; the payee's account), the ledger gets Account instances (no
     lookups of its own) and posts every part in one call, and the parts are written in one
     statement."""
-    payment = (
-        MilestonePayment.objects.select_for_update(of=("self",))
-        .select_related("project__undertaker", "milestone")
-        .get(pk=request.owner_id)
-    )
+    payment = _PAYMENT_LOCKED.first(request.owner_id)
+    if payment is None:
+        raise MilestonePayment.DoesNotExist(request.owner_id)
     if payment.state == PaymentState.PAID:
         return
     _expect(payment, PaymentState.SUBMITTED, code="not_submitted")
@@ -1409,11 +1425,7 @@ def payment_approved(request, *, actor, reason="") -> None:
     if project.state not in PAYABLE_STATES:
         raise Conflict(_("The project is %(s)s: nothing is paid.") % {
             "s": project.get_state_display()}, code="project_not_payable")  # fmt: skip
-    allocations = list(
-        Allocation.objects.filter(project_id=project.pk, state=AllocationState.COMMITTED)
-        .select_related("account__balance", "line__source__money_tag")
-        .order_by("id")
-    )
+    allocations = _COMMITTED_ALLOCATIONS.all(project.pk)
     payee_kind, payee = _payee(actor, project)
     by_id = {a.pk: a for a in allocations}
     parts = split(
@@ -1460,16 +1472,16 @@ def payment_approved(request, *, actor, reason="") -> None:
         )  # fmt: skip
         for (allocation_id, amount), transfer in zip(parts, transfers, strict=True)
     ]
-    MilestonePaymentPart.objects.bulk_create(rows)
+    insert_many(rows)
     payment.state = PaymentState.PAID
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
     set_reason(payment, reason or _("approved: paid"))
-    payment.save(update_fields=["state", "payee_kind", "payee_account", "paid_at"])
+    save_fields(payment, ["state", "payee_kind", "payee_account", "paid_at"])
     milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
-    set_reason(milestone, reason or _("paid")).save(update_fields=["state"])
+    save_fields(set_reason(milestone, reason or _("paid")), ["state"])
 
 
 def payment_rejected(request, *, actor, reason="") -> None:
