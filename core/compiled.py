@@ -58,7 +58,10 @@ def prepared_cursor(db):
     if db.vendor != "postgresql" or not getattr(settings, "PREPARED_STATEMENTS", True):
         return db.cursor()
     db.ensure_connection()
-    return db._prepare_cursor(_Prepared(db.connection))
+    raw = db.connection
+    if raw.prepare_threshold is None:  # Django's None turns preparing off, prepare=True too
+        raw.prepare_threshold = 5  # (its own cursors bind on the client: never prepared)
+    return db._prepare_cursor(_Prepared(raw))
 
 
 class _Entry:

@@ -9,7 +9,8 @@ goes below zero, each key is used once.
 
 How a posting stays correct and fast:
 
-- One database transaction per call (a savepoint inside a caller's transaction).
+- One database transaction per call (inside a caller's transaction, a refusal leaves it
+  usable: the writer answers it instead of raising).
 - On PostgreSQL the application's role cannot write the transfer or balance tables at all:
   a posting is one call of `ledger_write(ops jsonb)`, a SECURITY DEFINER function owned by
   the owner (ledger/writer.py), prepared once per connection: one statement, one round trip,
@@ -44,8 +45,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import psycopg
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -59,6 +58,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audited import set_reason
+from core.compiled import prepared_cursor
 from core.errors import InvalidInput, NotFound, NotPermitted
 from core.money import MAX_AMOUNT, yuan
 
@@ -270,7 +270,7 @@ def open_account(
         set_reason(account, reason or _("account opened")).save()
         db = connections[DEFAULT_DB_ALIAS]
         if db.vendor == "postgresql":
-            _write(db, [{"op": "open", "account": account.pk}])  # ledger/writer.py
+            _pg_write(db, [{"op": "open", "account": account.pk}])  # ledger/writer.py
         else:
             AccountBalance.objects.create(account=account, is_guarded=account.is_guarded)
     return account
@@ -331,9 +331,8 @@ def close_account(*, actor, account, reason: str) -> Account:
         # transaction, then sees it closed); the writer refuses it unless it is empty.
         db = connections[DEFAULT_DB_ALIAS]
         if db.vendor == "postgresql":
-            try:
-                with transaction.atomic():
-                    _write(db, [{"op": "close", "account": account.pk}])  # ledger/writer.py
+            try:  # a refusal leaves this transaction usable (_pg_write)
+                _pg_write(db, [{"op": "close", "account": account.pk}])  # ledger/writer.py
             except DatabaseError as exc:
                 if (_writer_error(exc) or ("",))[0] != "not_empty":
                     raise
@@ -449,26 +448,8 @@ class _Step:
 
 # --------------------------------------------------------------------------- PostgreSQL
 
-_WRITE = b"SELECT ledger_write(%s::jsonb)"
-
-
-def _cursor(db, prepare: bool):
-    """A server-bound psycopg cursor on Django's connection, kept for the connection's life.
-
-    Django turns psycopg's prepared statements off for its own (client-side bound) cursors;
-    they stay off for those. This cursor prepares the writer's call once per connection
-    instead of parsing and planning it every time.
-    """
-    raw = db.connection
-    if raw is None:
-        db.ensure_connection()
-        raw = db.connection
-    cursor = getattr(raw, "_ledger_cursor", None)
-    if cursor is None or cursor.closed:
-        if prepare and raw.prepare_threshold is None:
-            raw.prepare_threshold = 5
-        cursor = raw._ledger_cursor = psycopg.Cursor(raw)
-    return cursor
+_WRITE = "SELECT ledger_write(%s::jsonb)"
+_TRY_WRITE = "SELECT ledger_try_write(%s::jsonb)"
 
 
 def _json(value):
@@ -479,23 +460,25 @@ def _json(value):
     raise TypeError(type(value).__name__)
 
 
-def _write(db, ops: list[dict]) -> list[int | None]:
-    """One call of ledger_write, one statement: the ids it answers, one per operation."""
-    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True)
-    payload = json.dumps(ops, default=_json, ensure_ascii=False, separators=(",", ":"))
-    with db.wrap_database_errors:
-        cursor = _cursor(db, prepare)
-        cursor.execute(_WRITE, [payload], prepare=True if prepare else None)
-        return cursor.fetchone()[0]
-
-
 def _pg_write(db, ops: list[dict]) -> list[int | None]:
-    """Outside any transaction the call is its own transaction (one round trip); inside a
-    caller's it runs in a savepoint, so a refusal leaves the caller's transaction usable."""
-    if db.in_atomic_block or not db.get_autocommit():
-        with transaction.atomic():
-            return _write(db, ops)
-    return _write(db, ops)
+    """One call of the writer, one statement: the ids it answers, one per operation.
+
+    Outside any transaction the call is its own transaction. Inside a caller's it goes
+    through ledger_try_write, which answers a refusal instead of raising it: nothing of the
+    call is kept and the caller's transaction stays usable (to explain the refusal), as a
+    savepoint would leave it, in one round trip instead of three. Both are prepared once per
+    connection (core.compiled.prepared_cursor)."""
+    payload = json.dumps(ops, default=_json, ensure_ascii=False, separators=(",", ":"))
+    inside = db.in_atomic_block or not db.get_autocommit()
+    with prepared_cursor(db) as cursor:
+        cursor.execute(_TRY_WRITE if inside else _WRITE, [payload])
+        answer = cursor.fetchone()[0]
+    if not inside:
+        return answer
+    answer = json.loads(answer)  # Django has psycopg hand jsonb over as text
+    if "refused" in answer:
+        raise DatabaseError(answer["refused"])  # as ledger_write raised it (_apply explains)
+    return answer["ids"]
 
 
 _WRITER_ERROR = re.compile(r"ledger_(refused|invalid|not_empty):(\d+):(\w+)(?::(\w+))?")
