@@ -51,6 +51,11 @@ class _Prepared(psycopg.Cursor):
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
+    def _convert_query(self, query, params=None):
+        converted = super()._convert_query(query, params)
+        self._query = converted  # what Django's query log reads (psycopg sets it unprepared only)
+        return converted
+
 
 def prepared_cursor(db):
     """A cursor whose statements the server prepares once per connection (PostgreSQL, unless

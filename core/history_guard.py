@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib
 import json
 import uuid
 from contextlib import contextmanager
@@ -125,6 +126,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n integer := coalesce(array_length(targets, 1), 0);
     qualified text;
+    inserter regprocedure;
     cols text;
     ids text[];
     result text[] := '{}';
@@ -146,16 +148,24 @@ BEGIN
             RAISE EXCEPTION 'history: no rows for %', targets[i]
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        SELECT format('%I.%I', ns.nspname, c.relname) INTO qualified
+        SELECT format('%I.%I', ns.nspname, c.relname),
+               to_regprocedure(format('%I.core_history_insert_%s(jsonb)', ns.nspname,
+                                      substr(md5(c.relname), 1, 12)))
+          INTO qualified, inserter
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
          WHERE c.oid = targets[i];
-        SELECT string_agg(format('%I', k), ', ') INTO cols
-          FROM jsonb_object_keys(groups -> (i - 1) -> 0) k;
-        EXECUTE format('WITH added AS (INSERT INTO %s (%s) SELECT %s '
-                       'FROM jsonb_populate_recordset(NULL::%s, $1) RETURNING (%I)::text AS pk) '
-                       'SELECT array_agg(pk) FROM added', qualified, cols, cols, qualified,
-                       pk_columns[i])
-            INTO ids USING groups -> (i - 1);
+        IF inserter IS NOT NULL THEN
+            -- the table's own insert (static SQL, planned once per session), every column
+            EXECUTE format('SELECT %s($1)', inserter::regproc) INTO ids USING groups -> (i - 1);
+        ELSE
+            SELECT string_agg(format('%I', k), ', ') INTO cols
+              FROM jsonb_object_keys(groups -> (i - 1) -> 0) k;
+            EXECUTE format('WITH added AS (INSERT INTO %s (%s) SELECT %s '
+                           'FROM jsonb_populate_recordset(NULL::%s, $1) '
+                           'RETURNING (%I)::text AS pk) SELECT array_agg(pk) FROM added',
+                           qualified, cols, cols, qualified, pk_columns[i])
+                INTO ids USING groups -> (i - 1);
+        END IF;
         result := result || ids;
     END LOOP;
     RETURN result;
@@ -191,7 +201,13 @@ def _ignored_columns(model) -> set[str]:
     return {model._meta.get_field(name).column for name in names}
 
 
-def guard_trigger(hist, db) -> triggers.Trigger | None:
+def _tag(table: str) -> str:
+    """The suffix of a history table's own functions (the writer finds them by it)."""
+    return hashlib.md5(table.encode()).hexdigest()[:12]
+
+
+def _shape(hist):
+    """(live model, live pk column, history's object column, compared columns) or None."""
     model = getattr(hist, "instance_type", None)
     if model is None:  # pragma: no cover - simple-history's m2m tables (none here yet)
         return None
@@ -199,12 +215,98 @@ def guard_trigger(hist, db) -> triggers.Trigger | None:
     hist_columns = {f.column for f in hist._meta.concrete_fields}
     compared = sorted((live_columns & hist_columns) - _ignored_columns(model))
     pk = model._meta.pk
-    object_column = hist._meta.get_field(pk.name).column
+    return model, pk.column, hist._meta.get_field(pk.name).column, compared
+
+
+def guard_trigger(hist, db) -> triggers.Trigger | None:
+    shape = _shape(hist)
+    if shape is None:
+        return None
+    model, pk_column, object_column, compared = shape
     return triggers.Trigger(
-        hist._meta.db_table, GUARD, "BEFORE", ("INSERT",), "ROW", "core_history_guard",
-        (model._meta.db_table, pk.column, object_column, pk.db_type(db),
+        hist._meta.db_table, GUARD, "BEFORE", ("INSERT",), "ROW",
+        f"core_history_guard_{_tag(hist._meta.db_table)}",
+        (model._meta.db_table, pk_column, object_column, model._meta.pk.db_type(db),
          "{" + ",".join(compared) + "}"),
     )  # fmt: skip
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table_functions(hist, schema: str) -> list[str]:
+    """A history table's own guard and insert, in static SQL: PL/pgSQL plans them once per
+    session (the generic core_history_guard plans its lookup on every row). The guard does
+    what core_history_guard does, for this table; the insert is what core_history_write_many
+    runs for this table's rows (every column but the history row's own key)."""
+    model, pk_column, object_column, compared = _shape(hist)
+    table, live, tag = hist._meta.db_table, model._meta.db_table, _tag(hist._meta.db_table)
+    qualified, live_qualified = f"{_q(schema)}.{_q(table)}", f"{_q(schema)}.{_q(live)}"
+    new_row = ", ".join(f"NEW.{_q(c)}" for c in compared)
+    live_row = ", ".join(f"live.{_q(c)}" for c in compared)
+    names = "ARRAY[" + ", ".join("'" + c + "'" for c in compared) + "]::text[]"
+    columns = ", ".join(_q(f.column) for f in hist._meta.concrete_fields if not f.primary_key)
+    pk = _q(hist._meta.pk.column)
+    guard = f"""
+CREATE OR REPLACE FUNCTION {_q(schema)}.core_history_guard_{tag}() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    live {live_qualified}%ROWTYPE;
+BEGIN
+    IF current_setting('audit.bypass', true) = 'on'
+       AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RETURN NEW;
+    END IF;
+    SELECT * INTO live FROM {live_qualified} l WHERE l.{_q(pk_column)} = NEW.{_q(object_column)};
+    IF NEW.history_type = '-' THEN
+        IF FOUND THEN
+            RAISE EXCEPTION 'history: a deletion of "%" id=% that still exists refused',
+                '{live}', NEW.{_q(object_column)} USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'history: a row for "%" id=%, which does not exist, refused',
+            '{live}', NEW.{_q(object_column)} USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF ROW({new_row}) IS DISTINCT FROM ROW({live_row}) THEN
+        RAISE EXCEPTION 'history: a row for "%" id=% that differs from the row refused (%)',
+            '{live}', NEW.{_q(object_column)},
+            (SELECT string_agg(k, ', ') FROM unnest({names}) k
+              WHERE to_jsonb(NEW) -> k IS DISTINCT FROM to_jsonb(live) -> k)
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+"""
+    insert = f"""
+CREATE OR REPLACE FUNCTION {_q(schema)}.core_history_insert_{tag}(rows jsonb) RETURNS text[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    ids text[];
+BEGIN
+    WITH added AS (
+        INSERT INTO {qualified} ({columns})
+        SELECT {columns} FROM jsonb_populate_recordset(NULL::{qualified}, rows)
+        RETURNING ({pk})::text AS pk
+    ) SELECT array_agg(pk) INTO ids FROM added;
+    RETURN ids;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {_q(schema)}.core_history_insert_{tag}(jsonb) FROM PUBLIC;
+"""
+    return [guard, insert]
+
+
+def _functions(existing: set[str], schema: str) -> list[str]:
+    return [
+        statement
+        for hist in historical_models()
+        if _shape(hist) and {hist._meta.db_table, hist.instance_type._meta.db_table} <= existing
+        for statement in _table_functions(hist, schema)
+    ]
 
 
 def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
@@ -220,6 +322,7 @@ FAMILY = triggers.Family(
     "history_guard",
     (GUARD_FUNCTION, WRITER_FUNCTION, WRITER_MANY_FUNCTION, HARDEN),
     _guard_triggers,
+    _functions,
 )
 
 

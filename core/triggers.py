@@ -156,6 +156,9 @@ class Family:
     name: str
     functions: tuple[str, ...]  # CREATE OR REPLACE FUNCTION statements
     wanted: Callable[[set[str]], list[Trigger]]  # (tables that exist) -> triggers
+    # (tables that exist, schema) -> per-table CREATE OR REPLACE FUNCTION statements, run
+    # after `functions` and before the triggers
+    table_functions: Callable[[set[str], str], list[str]] = lambda existing, schema: []
 
 
 def _q(name: str) -> str:
@@ -266,10 +269,16 @@ def install(connection=None, *, verbosity: int = 0) -> dict:
         return {"skipped": connection.vendor}
     wanted = wanted_triggers(connection)
     installed = installed_triggers(connection)
+    existing = set(connection.introspection.table_names())
     created, enabled = [], []
     with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchone()[0]
         for family in families():
             for function in family.functions:
+                cursor.execute(function)
+        for family in families():
+            for function in family.table_functions(existing, schema):
                 cursor.execute(function)
         for trigger in wanted:
             have = installed.get(trigger.table, {}).get(trigger.name)

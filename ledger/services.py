@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -476,8 +477,13 @@ def _pg_write(db, ops: list[dict]) -> list[int | None]:
     if not inside:
         return answer
     answer = json.loads(answer)  # Django has psycopg hand jsonb over as text
-    if "refused" in answer:
-        raise DatabaseError(answer["refused"])  # as ledger_write raised it (_apply explains)
+    if "error" in answer:  # raised as ledger_write raised it (_apply explains or translates)
+        try:
+            error = psycopg.errors.lookup(answer["sqlstate"])
+        except KeyError:  # the writer's own refusals (LG001-LG003)
+            error = psycopg.errors.RaiseException
+        with db.wrap_database_errors:
+            raise error(answer["error"])
     return answer["ids"]
 
 

@@ -276,18 +276,19 @@ $fn$;
 """
 )
 
-# Inside a caller's transaction the service calls this one instead: the same write, but a
-# refusal (LG001-LG003) is answered, not raised. The block's subtransaction undoes whatever
-# the call had written, and the caller's transaction stays usable (the service reads to
-# explain the refusal) without a savepoint's two round trips. It runs with the caller's
-# rights (ledger_write itself checks them), so it needs no grant of its own.
+# Inside a caller's transaction the service calls this one instead: the same write, but an
+# error is answered (its SQLSTATE and message), not raised. The block's subtransaction undoes
+# whatever the call had written and the caller's transaction stays usable (the service reads
+# to explain a refusal), as a savepoint would leave it, without a savepoint's two more round
+# trips; the service raises the error it answers. It runs with the caller's rights
+# (ledger_write checks them), so it needs no grant of its own.
 TRY_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION ledger_try_write(ops jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 BEGIN
     RETURN jsonb_build_object('ids', to_jsonb(ledger_write(ops)));
-EXCEPTION WHEN SQLSTATE 'LG001' OR SQLSTATE 'LG002' OR SQLSTATE 'LG003' THEN
-    RETURN jsonb_build_object('refused', SQLERRM);
+EXCEPTION WHEN OTHERS THEN
+    RETURN jsonb_build_object('error', SQLERRM, 'sqlstate', SQLSTATE);
 END
 $fn$;
 """

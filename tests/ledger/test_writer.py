@@ -42,8 +42,8 @@ def test_several_postings_go_in_one_call(monkeypatch):
     )  # fmt: skip
     custody = account("custodial")
     calls = []
-    real = services._write
-    monkeypatch.setattr(services, "_write", lambda db, ops: calls.append(ops) or real(db, ops))
+    real = services._pg_write
+    monkeypatch.setattr(services, "_pg_write", lambda db, ops: calls.append(ops) or real(db, ops))
     done = services.post_transfers(
         actor=system(),
         postings=[
