@@ -29,7 +29,7 @@ from access.models import Role, RoleAssignment, User
 from access.permissions import require_role
 from access.selectors import has_role, scope_signature, sees_everything
 from core.audited import set_reason
-from core.compiled import Compiled, insert, save_fields
+from core.compiled import Compiled, save_fields, save_together
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.history_guard import batched as history_batched
@@ -476,16 +476,19 @@ def _decide(*, actor, request_id, verdict: str, reason) -> ApprovalRequest:
         )
         # No savepoint: the request is locked and the decision checked above, and should
         # the unique key still refuse it, the Conflict rolls this whole transaction back.
-        try:
-            insert(decision)
-        except IntegrityError:
-            raise _already_decided() from None
         if verdict == Verdict.APPROVE:
             requirement.given += 1
             if requirement.given >= requirement.needed:
                 requirement.is_open = False
             set_reason(requirement, reason or _("approved by %(u)s") % {"u": decision.user_name})
-            save_fields(requirement, ["given", "is_open"])
+        try:  # the decision and what it gives: one statement
+            save_together(
+                inserts=[[decision]],
+                updates=[(requirement, ["given", "is_open"])] if verdict == Verdict.APPROVE else [],
+            )
+        except IntegrityError:
+            raise _already_decided() from None
+        if verdict == Verdict.APPROVE:
             if not any(r.is_open for r in requirements):
                 _finalize(
                     request,

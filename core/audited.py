@@ -6,7 +6,7 @@ writes that skip them (update, bulk_update, bulk_create) with a clear error.
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +90,26 @@ class HistoricalActorFields(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        """A new history row inside `history_guard.batched()` (PostgreSQL) is queued straight
+        away: what save() would add around the insert (the row's own save signals, which
+        nothing here listens to for history rows, and the pk it would read back) is not
+        needed for a row that goes in with the others at the end of the block. Everything
+        else saves as usual."""
+        using = kwargs.get("using") or DEFAULT_DB_ALIAS
+        db = connections[using]
+        if (
+            args
+            or set(kwargs) - {"using"}
+            or not self._state.adding
+            or self.pk is not None
+            or getattr(db, "_history_batch", None) is None
+            or not db.in_atomic_block
+        ):
+            return super().save(*args, **kwargs)
+        history_guard.write(self, db, _inserted_fields(type(self)), [])
+        self._state.adding, self._state.db = False, using
+
     def _do_insert(self, manager, using, fields, returning_fields, raw):
         """On PostgreSQL a history row goes in through core_history_write, the one way the
         application's limited role may add one (core/history_guard.py)."""
@@ -97,6 +117,21 @@ class HistoricalActorFields(models.Model):
         if connection.vendor != "postgresql":
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         return history_guard.write(self, connection, fields, returning_fields)
+
+
+_INSERTED: dict = {}
+
+
+def _inserted_fields(model) -> list:
+    """The fields save() inserts for a new row of `model` (its key comes from the database)."""
+    found = _INSERTED.get(model)
+    if found is None:
+        meta = model._meta
+        found = _INSERTED[model] = [
+            f for f in meta.local_concrete_fields
+            if not f.generated and not (f.primary_key and f.db_returning)
+        ]  # fmt: skip
+    return found
 
 
 class _HistoryDescriptor(HistoryDescriptor):

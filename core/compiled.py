@@ -70,7 +70,9 @@ def prepared_cursor(db):
 
 
 class _Entry:
-    __slots__ = ("sql", "params", "slots", "compiler", "start", "end", "init", "related")
+    __slots__ = (
+        "sql", "params", "slots", "compiler", "converters", "start", "end", "init", "related",
+    )  # fmt: skip
 
     def __init__(self, query_set, db, stand_ins):
         compiler = query_set.query.get_compiler(using=db.alias)
@@ -85,6 +87,8 @@ class _Entry:
             raise ImproperlyConfigured(
                 "Compiled: every integer argument must appear as a plain filter value."
             )
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
@@ -133,7 +137,9 @@ class Compiled:
             rows = cursor.fetchall()
         found = []
         model = entry.compiler.klass_info["model"]
-        for row in entry.compiler.results_iter([rows]):
+        if entry.converters:  # as the ORM converts its rows (worked out once)
+            rows = entry.compiler.apply_converters(rows, entry.converters)
+        for row in rows:
             obj = model.from_db(using, entry.init, row[entry.start : entry.end])
             for populator in entry.related:
                 populator.populate(row, obj)
@@ -263,3 +269,70 @@ def insert_many(objs: Sequence, *, using: str = DEFAULT_DB_ALIAS) -> list:
         setattr(obj, pk.attname, value)
         obj._state.adding, obj._state.db = False, using
     return objs
+
+
+def save_together(
+    *, inserts: Sequence[Sequence] = (), updates: Sequence[tuple] = (), using=DEFAULT_DB_ALIAS
+) -> None:
+    """New rows (`inserts`: lists of new instances, one model each) and changed ones
+    (`updates`: (instance, fields) pairs) in ONE statement on PostgreSQL (data-modifying
+    CTEs, one round trip), each with the signals save() would send: pre_save for every row
+    in order, the statement, then post_save for every row (the history rows with who and
+    why). The rows must be distinct: one statement sees one snapshot. Elsewhere (SQLite) the
+    same writes one by one. Refuses like save_fields when an updated row is not there."""
+    db = connections[using]
+    groups = [list(objs) for objs in inserts if objs]
+    if db.vendor != "postgresql":
+        for objs in groups:
+            for obj in objs:
+                insert(obj, using=using)
+        for instance, fields in updates:
+            save_fields(instance, fields, using=using)
+        return
+    with transaction.mark_for_rollback_on_error(using):
+        for objs in groups:
+            for obj in objs:
+                pre_save.send(sender=type(obj), instance=obj, raw=False, using=using,
+                              update_fields=None)  # fmt: skip
+        for instance, fields in updates:
+            pre_save.send(sender=type(instance), instance=instance, raw=False, using=using,
+                          update_fields=frozenset(fields))  # fmt: skip
+        parts, params, keys = [], [], []
+        for k, objs in enumerate(groups):
+            sql, fields, pk = _insert_statement(type(objs[0]), db)
+            head, values_part = sql.split(" VALUES ", 1)
+            row_sql, returning = values_part.split(" RETURNING ", 1)
+            parts.append(
+                f"i{k} AS ({head} VALUES {', '.join([row_sql] * len(objs))} "
+                f"RETURNING {returning} AS pk)"
+            )
+            for obj in objs:
+                params += [f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields]
+            keys.append(f"ARRAY(SELECT pk FROM i{k})")
+        for j, (instance, fields) in enumerate(updates):
+            sql, concrete = _update_statement(type(instance), tuple(fields), db)
+            parts.append(f"u{j} AS ({sql} RETURNING 1)")
+            params += [f.get_db_prep_save(f.pre_save(instance, False), connection=db)
+                       for f in concrete]  # fmt: skip
+            params.append(instance.pk)
+            keys.append(f"(SELECT count(*) FROM u{j})")
+        with prepared_cursor(db) as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(keys)}", params)
+            answer = cursor.fetchone()
+        for objs, found in zip(groups, answer, strict=False):
+            pk = objs[0]._meta.pk
+            for obj, value in zip(objs, found, strict=True):
+                for converter in pk.get_db_converters(db):
+                    value = converter(value, pk, db)
+                setattr(obj, pk.attname, value)
+                obj._state.adding, obj._state.db = False, using
+        if any(count != 1 for count in answer[len(groups) :]):
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+        for objs in groups:
+            for obj in objs:
+                post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None,
+                               raw=False, using=using)  # fmt: skip
+        for instance, fields in updates:
+            instance._state.adding, instance._state.db = False, using
+            post_save.send(sender=type(instance), instance=instance, created=False,
+                           update_fields=frozenset(fields), raw=False, using=using)  # fmt: skip

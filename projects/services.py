@@ -35,7 +35,7 @@ from access.models import Role, RoleAssignment
 from access.selectors import active_assignments, has_role, sees_everything
 from approvals.services import request_submit
 from core.audited import set_reason
-from core.compiled import Compiled, insert_many, save_fields
+from core.compiled import Compiled, save_together
 from core.context import acting_as, current_actor
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.money import CENT
@@ -1472,16 +1472,19 @@ def payment_approved(request, *, actor, reason="") -> None:
         )  # fmt: skip
         for (allocation_id, amount), transfer in zip(parts, transfers, strict=True)
     ]
-    insert_many(rows)
     payment.state = PaymentState.PAID
     payment.payee_kind = payee_kind
     payment.payee_account = payee
     payment.paid_at = timezone.now()
     set_reason(payment, reason or _("approved: paid"))
-    save_fields(payment, ["state", "payee_kind", "payee_account", "paid_at"])
     milestone = payment.milestone  # its payment's lock serializes every change to it
     milestone.state = MilestoneState.PAID
-    save_fields(set_reason(milestone, reason or _("paid")), ["state"])
+    set_reason(milestone, reason or _("paid"))
+    save_together(  # the parts, the payment and its milestone: one statement
+        inserts=[rows],
+        updates=[(payment, ["state", "payee_kind", "payee_account", "paid_at"]),
+                 (milestone, ["state"])],
+    )  # fmt: skip
 
 
 def payment_rejected(request, *, actor, reason="") -> None:
