@@ -43,6 +43,7 @@ from django.db.models.signals import post_save, pre_save
 # ORM refuses a value its column cannot hold), and not a constant any query here filters on.
 _STAND_IN = 2_147_000_000
 _MAX_SHAPES = 1000  # compiled shapes kept per read and connection
+_MAX_ARGS = 1000
 
 
 class _Prepared(psycopg.Cursor):
@@ -83,7 +84,11 @@ class _Entry:
             return
         self.sql, self.params, self.compiler = sql, list(params), compiler
         self.slots = [(i, stand_ins.index(p)) for i, p in enumerate(params) if p in stand_ins]
-        if sorted({k for _i, k in self.slots}) != list(range(len(stand_ins))):
+        derived = any(
+            isinstance(p, int) and _STAND_IN <= p < _STAND_IN + _MAX_ARGS and p not in stand_ins
+            for p in params
+        )  # a value worked out from an argument (pk + 1) would stay as it was compiled
+        if derived or sorted({k for _i, k in self.slots}) != list(range(len(stand_ins))):
             raise ImproperlyConfigured(
                 "Compiled: every integer argument must appear as a plain filter value."
             )

@@ -231,3 +231,29 @@ def test_new_user_without_roles_gets_role_required(aw):
     req = aw.submit(region=aw.regions["town_a"])
     # Sees nothing of the request: 404 first.
     refused(NotFound, "not_found", services.request_approve, actor=u, request_id=req.pk)
+
+
+def test_a_decision_follows_the_deciders_scope_as_it_is_now(aw):
+    """The visible-and-locked read is compiled once per scope (core/compiled.py): the key is
+    everything the scope filter reads from the user, so a changed role is never served the
+    statement compiled for the old one."""
+    from access import services as access_services
+    from access.models import RoleAssignment, User
+    from access.selectors import scope_signature
+
+    first, second = aw.submit(owner_id=1), aw.submit(owner_id=2)
+    approve(aw, "town_a", first)  # compiled for town_a's scope
+    before = scope_signature(aw["town_a"])
+    (held,) = RoleAssignment.objects.filter(user=aw["town_a"], is_active=True)
+    access_services.role_assignment_revoke(actor=aw["admin"], assignment_id=held.pk, reason="调岗")
+    fresh = User.objects.get(pk=aw["town_a"].pk)  # as the next request loads them
+    assert scope_signature(fresh) != before
+    refused(NotFound, "not_found", services.request_approve, actor=fresh, request_id=second.pk)
+    # Moved to the other township: still not theirs.
+    RoleAssignment(user=fresh, role="finance_officer", region=aw.regions["town_b"]).save()
+    moved = User.objects.get(pk=fresh.pk)
+    refused(NotFound, "not_found", services.request_approve, actor=moved, request_id=second.pk)
+    # Back at town_a: theirs again.
+    RoleAssignment(user=moved, role="finance_officer", region=aw.regions["town_a"]).save()
+    back = User.objects.get(pk=fresh.pk)
+    assert services.request_approve(actor=back, request_id=second.pk).state == "approved"

@@ -121,8 +121,8 @@ def test_a_decision_reads_both_sides_of_its_delegations_in_one_statement(aw):
         )
         assert not any(s.startswith('SELECT "access_user"') for s in sqls)
     sqls = [q["sql"] for q in decided.captured_queries]
-    insert = next(
-        i for i, s in enumerate(sqls) if s.startswith('INSERT INTO "approvals_approvaldecision"')
-    )
+    # the decision and the requirement it counts toward: one statement, no savepoint
+    insert = next(i for i, s in enumerate(sqls) if 'INSERT INTO "approvals_approvaldecision"' in s)
+    assert 'UPDATE "approvals_approvalrequirement"' in sqls[insert]
     assert not sqls[insert - 1].startswith("SAVEPOINT")
     assert ApprovalDecision.objects.get(request=req).delegation == d

@@ -156,3 +156,33 @@ def test_a_refusal_inside_a_callers_transaction_leaves_it_usable():
         )  # fmt: skip
     assert Transfer.objects.filter(pk=moved.pk).exists()
     assert balance(src).posted == Decimal("6.00")
+
+
+def test_a_refusal_inside_a_transaction_leaves_it_usable_without_a_savepoint():
+    """Inside a caller's transaction the writer answers a refusal (ledger_try_write) instead
+    of raising it: nothing of the call is kept, the service explains the refusal with reads
+    in the same transaction, and the caller goes on, in one statement per call."""
+    from django.test.utils import CaptureQueriesContext
+
+    src, _treasury = funded_source("100.00")
+    commit = account("commitment")
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx, pytest.raises(Overdraft) as refused:
+            services.post_transfers(
+                actor=system(),
+                postings=[
+                    Posting(src, commit, "60.00", src, key(), kind="allocation"),
+                    Posting(src, commit, "60.00", src, key(), kind="allocation"),
+                ],
+            )
+        sql = [q["sql"] for q in ctx.captured_queries]
+        assert sum("ledger_try_write(" in s for s in sql) == 1
+        assert not any("SAVEPOINT" in s for s in sql)
+        assert refused.value.account.pk == src.pk
+        assert balance(commit).posted == 0  # the first posting was undone with the second
+        done = services.post_transfer(
+            actor=system(), from_account=src, to_account=commit, amount="60.00",
+            source_account=src, kind="allocation", idempotency_key=key(),
+        )  # fmt: skip
+    assert done.state == "posted" and balance(commit).posted == Decimal("60.00")
+    assert balance(src).available == Decimal("40.00")
