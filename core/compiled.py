@@ -8,11 +8,16 @@ statements thousands of times (a payment's final approval) builds them once here
   (primary and foreign keys); the ORM compiles it once per connection with stand-in values,
   and each call runs that SQL with the real ones and makes the instances as the queryset
   would (select_related included, the same column converters). Other arguments (strings,
-  say) take part in the cache key and are compiled in as they are;
+  a user's scope signature) take part in the cache key and are compiled in as they are: the
+  key must name everything `build` reads that can change (approvals keys its scope-filtered
+  read on `access.selectors.scope_signature`, so a changed role compiles anew);
 - `save_fields(instance, fields)`: `instance.save(update_fields=fields)` with the UPDATE
   built once per model and fields: the same pre_save and post_save signals (the history row
   with who and why), the same refusal when no row was updated;
-- `insert(instance)`: `instance.save()` of a new row, with the INSERT built once per model.
+- `insert(instance)`: `instance.save()` of a new row, with the INSERT built once per model
+  (`ignore_conflicts`: a row a unique key already holds is left alone);
+- `save_together(inserts=..., updates=...)`: several of those in ONE statement on
+  PostgreSQL (data-modifying CTEs): one round trip for a decision and what it changes.
 
 On PostgreSQL these statements run on `prepared_cursor()`: prepared once per connection, so
 the server parses and plans each of them once, not on every call (Django turns psycopg's
@@ -27,7 +32,6 @@ the model, so a reader finds each rule where it was before.
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -245,35 +249,6 @@ def insert(instance, *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_
         post_save.send(sender=model, instance=instance, created=True, update_fields=None,
                        raw=False, using=using)  # fmt: skip
     return True
-
-
-def insert_many(objs: Sequence, *, using: str = DEFAULT_DB_ALIAS) -> list:
-    """New rows of one model without history (insert-only tables), in one INSERT built once
-    per model and row count; their primary keys are set. For audited models use `insert` or
-    core.audited.bulk_create_with_history."""
-    objs = list(objs)
-    if not objs:
-        return objs
-    model, db = type(objs[0]), connections[using]
-    sql, fields, pk = _insert_statement(model, db)
-    head, values_part = sql.split(" VALUES ", 1)  # the one row's part, repeated
-    row_sql, returning = values_part.split(" RETURNING ", 1)
-    statement = f"{head} VALUES {', '.join([row_sql] * len(objs))} RETURNING {returning}"
-    params = list(
-        itertools.chain.from_iterable(
-            [f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields]
-            for obj in objs
-        )
-    )
-    with transaction.mark_for_rollback_on_error(using), prepared_cursor(db) as cursor:
-        cursor.execute(statement, params)
-        keys = [row[0] for row in cursor.fetchall()]
-    for obj, value in zip(objs, keys, strict=True):
-        for converter in pk.get_db_converters(db):
-            value = converter(value, pk, db)
-        setattr(obj, pk.attname, value)
-        obj._state.adding, obj._state.db = False, using
-    return objs
 
 
 def save_together(
