@@ -13,8 +13,8 @@ each accepted with evidence and its payment requested. Figures:
   ledger transfers with their source tags — the payment, its parts and the milestone with
   their history), one after another on one connection, each its own transaction;
 - milestone_payment_ms: the median time of one such approval; milestone_payment_queries:
-  the SQL statements of one (the first, counted apart and not timed; savepoints included;
-  the ledger's one ledger_write call runs on its own prepared cursor, not counted);
+  the SQL statements of one (the first, counted apart and not timed; every statement the
+  application sends is counted, the ledger's call included; BEGIN and COMMIT are not);
 - projects_list_ms: GET /api/v1/projects/ (first page) as the county's finance officer
   through the whole Django/DRF stack, over BENCH_PROJECTS (10,000) projects of the county
   (inserted in plain SQL), median of BENCH_REPEAT runs, each as a freshly loaded user;
