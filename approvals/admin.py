@@ -29,6 +29,7 @@ from access.models import Role
 from access.selectors import has_role, sees_everything
 from core.admin import REASON_FIELD, AuditedAdmin, ReadOnlyAdmin, ScopedReadOnlyAdmin
 from core.errors import DomainError
+from core.money import yuan
 from federations.models import Region
 
 from . import services
@@ -293,6 +294,7 @@ class ApprovalRequestAdmin(ScopedReadOnlyAdmin):
         items = [
             {
                 "request": r,
+                "amount": yuan(r.amount),  # ¥12,345.67, as every money column of the admin
                 "summary": summaries.get(r.pk),
                 "kind": kind_label(r.kind),
                 "age_days": (now - r.submitted_at).days,

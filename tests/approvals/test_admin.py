@@ -81,10 +81,11 @@ def test_officers_read_policies_but_do_not_change_them(aw):
 
 def test_inbox_page_lists_and_decides(aw):
     req = aw.submit("1000.00")
-    other = aw.submit("2000.00", owner_id=2)
+    other = aw.submit("23456.78", owner_id=2)
     client = login(aw["town_a"])
     page = client.get("/admin/approvals/approvalrequest/inbox/").content.decode()
     assert f'id="request-{req.pk}"' in page and f'id="request-{other.pk}"' in page
+    assert "¥1,000.00" in page and "¥23,456.78" in page  # thousands separated
     assert "同意" in page and "驳回" in page and "退回修改" in page
     assert "测试对象 1" in page
     # Reject without a reason: refused, nothing written, the message says why.
