@@ -5,8 +5,9 @@ whichever app declares it, present or future), installed by core's trigger insta
 every `migrate` (core/triggers.py) and checked by every verification like the other
 trigger families:
 
-- the guard trigger `core_history_guard` (BEFORE INSERT on every historical table): a
-  history row is refused unless it matches the live row it describes: for a creation or a
+- the guard trigger `core_history_guard` (BEFORE INSERT on every historical table, each
+  calling its table's own function `core_history_guard_<tag>`, static SQL): a history row
+  is refused unless it matches the live row it describes: for a creation or a
   change (`+`, `~`) the live row exists and every column both tables share (but those the
   model declares as changing without history, `audit_backstop_ignored_fields`) is equal; for
   a deletion (`-`) the live row is gone. A raw UPDATE followed by a forged history row that
@@ -17,7 +18,8 @@ trigger families:
   tables that carry an enabled guard trigger, so it cannot be used to write anywhere else.
   Every historical model's save goes through it on PostgreSQL (`HistoricalActorFields`,
   core/audited.py). Its sibling `core_history_write_many(tables, pk columns, rows)` writes
-  several rows (of several tables) in one call, each through the same guard: the rows of a
+  several rows (of several tables) in one call, each through the same guard and its table's
+  own insert function (`core_history_insert_<tag>`): the rows of a
   `batched()` block (a whole approval decision's history in one round trip), a bulk insert of
   history rows (simple-history's bulk_history_create) and `core.audited.
   bulk_create_with_history`, so the limited role can do those too.
@@ -45,45 +47,6 @@ from . import triggers
 
 GUARD = "core_history_guard"
 WRITER = "core_history_write"
-
-GUARD_FUNCTION = r"""
-CREATE OR REPLACE FUNCTION core_history_guard() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    hist jsonb := to_jsonb(NEW);
-    compared text[] := TG_ARGV[4]::text[];
-    live jsonb;
-BEGIN
-    IF current_setting('audit.bypass', true) = 'on'
-       AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        RETURN NEW;
-    END IF;
-    EXECUTE format('SELECT to_jsonb(l) FROM %I.%I l WHERE %I = ($1)::%s',
-                   TG_TABLE_SCHEMA, TG_ARGV[0], TG_ARGV[1], TG_ARGV[3])
-        INTO live USING hist ->> TG_ARGV[2];
-    IF hist ->> 'history_type' = '-' THEN
-        IF live IS NOT NULL THEN
-            RAISE EXCEPTION 'history: a deletion of "%" id=% that still exists refused',
-                TG_ARGV[0], hist ->> TG_ARGV[2] USING ERRCODE = 'restrict_violation';
-        END IF;
-        RETURN NEW;
-    END IF;
-    IF live IS NULL THEN
-        RAISE EXCEPTION 'history: a row for "%" id=%, which does not exist, refused',
-            TG_ARGV[0], hist ->> TG_ARGV[2] USING ERRCODE = 'restrict_violation';
-    END IF;
-    IF (SELECT jsonb_object_agg(k, hist -> k) FROM unnest(compared) k)
-       IS DISTINCT FROM (SELECT jsonb_object_agg(k, live -> k) FROM unnest(compared) k) THEN
-        RAISE EXCEPTION 'history: a row for "%" id=% that differs from the row refused (%)',
-            TG_ARGV[0], hist ->> TG_ARGV[2],
-            (SELECT string_agg(k, ', ') FROM unnest(compared) k
-              WHERE hist -> k IS DISTINCT FROM live -> k)
-            USING ERRCODE = 'restrict_violation';
-    END IF;
-    RETURN NEW;
-END
-$fn$;
-"""
 
 # SECURITY DEFINER: runs as its owner (the role that ran `migrate`). It writes only into a
 # table whose guard trigger is there and enabled, named through the catalogue (no search
@@ -125,9 +88,7 @@ RETURNS text[]
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n integer := coalesce(array_length(targets, 1), 0);
-    qualified text;
     inserter regprocedure;
-    cols text;
     ids text[];
     result text[] := '{}';
 BEGIN
@@ -148,24 +109,17 @@ BEGIN
             RAISE EXCEPTION 'history: no rows for %', targets[i]
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        SELECT format('%I.%I', ns.nspname, c.relname),
-               to_regprocedure(format('%I.core_history_insert_%s(jsonb)', ns.nspname,
+        SELECT to_regprocedure(format('%I.core_history_insert_%s(jsonb)', ns.nspname,
                                       substr(md5(c.relname), 1, 12)))
-          INTO qualified, inserter
+          INTO inserter
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
          WHERE c.oid = targets[i];
-        IF inserter IS NOT NULL THEN
-            -- the table's own insert (static SQL, planned once per session), every column
-            EXECUTE format('SELECT %s($1)', inserter::regproc) INTO ids USING groups -> (i - 1);
-        ELSE
-            SELECT string_agg(format('%I', k), ', ') INTO cols
-              FROM jsonb_object_keys(groups -> (i - 1) -> 0) k;
-            EXECUTE format('WITH added AS (INSERT INTO %s (%s) SELECT %s '
-                           'FROM jsonb_populate_recordset(NULL::%s, $1) '
-                           'RETURNING (%I)::text AS pk) SELECT array_agg(pk) FROM added',
-                           qualified, cols, cols, qualified, pk_columns[i])
-                INTO ids USING groups -> (i - 1);
+        IF inserter IS NULL THEN
+            RAISE EXCEPTION 'history: % has no insert function of its own', targets[i]
+                USING ERRCODE = 'insufficient_privilege';
         END IF;
+        -- the table's own insert (static SQL, planned once per session), every column
+        EXECUTE format('SELECT %s($1)', inserter::regproc) INTO ids USING groups -> (i - 1);
         result := result || ids;
     END LOOP;
     RETURN result;
@@ -237,9 +191,8 @@ def _q(name: str) -> str:
 
 def _table_functions(hist, schema: str) -> list[str]:
     """A history table's own guard and insert, in static SQL: PL/pgSQL plans them once per
-    session (the generic core_history_guard plans its lookup on every row). The guard does
-    what core_history_guard does, for this table; the insert is what core_history_write_many
-    runs for this table's rows (every column but the history row's own key)."""
+    session (a generic function would plan a dynamic lookup on every row). The insert is what
+    core_history_write_many runs for this table's rows (every column but the row's own key)."""
     model, pk_column, object_column, compared = _shape(hist)
     table, live, tag = hist._meta.db_table, model._meta.db_table, _tag(hist._meta.db_table)
     qualified, live_qualified = f"{_q(schema)}.{_q(table)}", f"{_q(schema)}.{_q(live)}"
@@ -320,7 +273,7 @@ def _guard_triggers(existing: set[str]) -> list[triggers.Trigger]:
 
 FAMILY = triggers.Family(
     "history_guard",
-    (GUARD_FUNCTION, WRITER_FUNCTION, WRITER_MANY_FUNCTION, HARDEN),
+    (WRITER_FUNCTION, WRITER_MANY_FUNCTION, HARDEN),
     _guard_triggers,
     _functions,
 )

@@ -211,19 +211,25 @@ def test_the_limited_role_cannot_insert_history_into_any_history_table(regions):
         )
 
 
-def test_the_writer_writes_only_true_rows_and_only_into_history_tables(regions):
-    org = regions["org_a"]
+def _raw_update_and_forged_row(conn, org) -> dict:
+    """A raw UPDATE of the organization's name, then a history row (the last one, as a
+    change) that says the name did not change: a forgery the guard must refuse."""
     honest = Organization.objects.get(pk=org.pk)
+    conn.execute("UPDATE federations_organization SET name = 'raw' WHERE id = %s", [org.pk])
+    row = conn.execute(
+        "SELECT to_jsonb(h) - 'history_id' FROM federations_historicalorganization h "
+        "WHERE id = %s ORDER BY history_id DESC LIMIT 1",
+        [org.pk],
+    ).fetchone()[0]
+    assert row["name"] == honest.name
+    row["history_type"] = "~"
+    return row
+
+
+def test_the_writer_writes_only_true_rows_and_only_into_history_tables(regions):
     with app_session() as conn:
         # a raw UPDATE, then a history row that says the name did not change: refused
-        conn.execute("UPDATE federations_organization SET name = 'raw' WHERE id = %s", [org.pk])
-        row = conn.execute(
-            "SELECT to_jsonb(h) - 'history_id' FROM federations_historicalorganization h "
-            "WHERE id = %s ORDER BY history_id DESC LIMIT 1",
-            [org.pk],
-        ).fetchone()[0]
-        assert row["name"] == honest.name
-        row["history_type"] = "~"
+        row = _raw_update_and_forged_row(conn, regions["org_a"])
         with pytest.raises(errors.RestrictViolation, match="differs from the row"):
             conn.execute(
                 "SELECT core_history_write('federations_historicalorganization', "
@@ -244,18 +250,8 @@ def test_the_writer_writes_only_true_rows_and_only_into_history_tables(regions):
 def test_audit_bypass_holds_off_inside_the_history_writers(regions):
     """The writers run as their owner (a superuser here), so the guard they fire would take
     the superuser path of `audit.bypass`: both hold it off for their whole call."""
-    org = regions["org_a"]
-    honest = Organization.objects.get(pk=org.pk)
     with app_session() as conn:
-        conn.execute("UPDATE federations_organization SET name = 'raw' WHERE id = %s", [org.pk])
-        row = conn.execute(
-            "SELECT to_jsonb(h) - 'history_id' FROM federations_historicalorganization h "
-            "WHERE id = %s ORDER BY history_id DESC LIMIT 1",
-            [org.pk],
-        ).fetchone()[0]
-        assert row["name"] == honest.name  # says the name did not change: a forgery
-        row["history_type"] = "~"
-        forged = psycopg.types.json.Jsonb(row)
+        forged = psycopg.types.json.Jsonb(_raw_update_and_forged_row(conn, regions["org_a"]))
         for sql, params in (
             (
                 "SELECT core_history_write('federations_historicalorganization', "
